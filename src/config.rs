@@ -1,0 +1,70 @@
+//! The typed, validated configuration the daemon runs on.
+//!
+//! It is built from command-line flags or from a UCI file (see `uci`), and is the input of
+//! the decision core. Validation errors name where they come from (file:line, section,
+//! option) so a user can fix them without reading code.
+
+use ipnet::Ipv6Net;
+
+/// Which IPv6 source address the NA leaves from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SourcePolicy {
+    /// The solicited target address itself: passes anti-spoofing filters that only allow
+    /// the host's own /64 (the reason this project exists).
+    #[default]
+    Target,
+    /// The uplink's link-local address, as the kernel's proxy_ndp does.
+    LinkLocal,
+    /// Link-local when the NS came from a link-local address, else the target.
+    Auto,
+}
+
+/// Token bucket parameters; `rate == 0` disables the limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Tokens added per second.
+    pub rate: u32,
+    /// Bucket size.
+    pub burst: u32,
+}
+
+/// What one uplink answers for and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UplinkConfig {
+    /// UCI section name (or the device name for command-line uplinks).
+    pub name: String,
+    /// Linux network device, e.g. `eth0`.
+    pub device: String,
+    /// Optional netifd logical interface (`wan`), used by the procd triggers.
+    pub interface: Option<String>,
+    pub prefixes: Vec<Ipv6Net>,
+    pub excludes: Vec<Ipv6Net>,
+    pub source: SourcePolicy,
+    /// NA Router flag (RFC 4861 section 4.4); default on.
+    pub router: bool,
+    /// NA Override flag; proxies SHOULD clear it (RFC 4861 section 7.2.8); default off.
+    pub override_flag: bool,
+    /// Limit on NAs sent on this uplink.
+    pub rate_limit: RateLimit,
+    /// Limit on NAs sent in answer to any one source address.
+    pub source_rate_limit: RateLimit,
+}
+
+/// Log verbosity, in syslog order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum LogLevel {
+    Error,
+    Warning,
+    Notice,
+    #[default]
+    Info,
+    Debug,
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub enabled: bool,
+    pub log_level: LogLevel,
+    pub uplinks: Vec<UplinkConfig>,
+}
