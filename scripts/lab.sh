@@ -57,18 +57,21 @@ wait_for() {
     return 1
 }
 
-# Starts tcpdump in the server namespace, printing the first NA leaving the uplink.
+# Starts tcpdump in the server namespace on the NAs the uplink sends. Started directly (not
+# through a function) so that $! is tcpdump itself.
 capture_na() {
-    in_server tcpdump -i wan0 -l -n -vv -c 1 'icmp6 and ip6[40] == 136' \
+    ip netns exec "$S" tcpdump -i wan0 -Q out -l -n -vv 'icmp6 and ip6[40] == 136' \
         >"$work/na.txt" 2>"$work/tcpdump.err" &
     tcpdump_pid=$!
     wait_for "$work/tcpdump.err" "listening on"
 }
 
+# Stops the capture and prints the NA for the container address, with its options.
 show_na() {
-    wait "$tcpdump_pid" 2>/dev/null || true
+    kill -INT "$tcpdump_pid"
+    wait "$tcpdump_pid" || true
     tcpdump_pid=""
-    sed 's/^/    /' "$work/na.txt"
+    grep -A 2 "tgt is $CT_ADDR," "$work/na.txt" | head -n 3 | sed 's/^/    /'
 }
 
 ping_ct() { in_router ping -6 -n -c 3 -W 1 "$CT_ADDR" >/dev/null 2>&1; }
@@ -94,7 +97,7 @@ in_server ip -6 neigh del proxy "$CT_ADDR" dev wan0
 in_router ip -6 neigh flush dev r-eth0
 
 step "3. ndpresponder on the VPS uplink for $CT_NET: ping works"
-in_server "$BIN" -i wan0 -n "$CT_NET" -f 2>"$work/daemon.log" &
+ip netns exec "$S" "$BIN" -i wan0 -n "$CT_NET" -f 2>"$work/daemon.log" &
 daemon_pid=$!
 wait_for "$work/daemon.log" "armed device=wan0"
 capture_na
