@@ -68,3 +68,58 @@ pub struct Config {
     pub log_level: LogLevel,
     pub uplinks: Vec<UplinkConfig>,
 }
+
+/// Default answer budget per uplink: far above what a router resolves in normal operation.
+pub const DEFAULT_RATE_LIMIT: RateLimit = RateLimit {
+    rate: 10_000,
+    burst: 10_000,
+};
+/// Default answer budget per NS source address.
+pub const DEFAULT_SOURCE_RATE_LIMIT: RateLimit = RateLimit {
+    rate: 1_000,
+    burst: 1_000,
+};
+
+/// OpenWrt booleans, as `get_bool` in base-files' functions.sh reads them.
+pub fn parse_bool(v: &str) -> Option<bool> {
+    match v {
+        "1" | "on" | "true" | "yes" | "enabled" => Some(true),
+        "0" | "off" | "false" | "no" | "disabled" => Some(false),
+        _ => None,
+    }
+}
+
+pub fn parse_source_policy(v: &str) -> Option<SourcePolicy> {
+    match v {
+        "target" => Some(SourcePolicy::Target),
+        "link-local" => Some(SourcePolicy::LinkLocal),
+        "auto" => Some(SourcePolicy::Auto),
+        _ => None,
+    }
+}
+
+/// An IPv6 prefix in CIDR form, or a bare address meaning /128. Host bits are cleared.
+pub fn parse_prefix(v: &str) -> Result<Ipv6Net, &'static str> {
+    if let Ok(net) = v.parse::<Ipv6Net>() {
+        return Ok(net.trunc());
+    }
+    if let Ok(addr) = v.parse::<std::net::Ipv6Addr>() {
+        return Ok(Ipv6Net::from(addr));
+    }
+    Err("not an IPv6 prefix")
+}
+
+/// An uplink whose every prefix lies inside an exclude answers nothing: almost certainly a
+/// mistake, so it is an error rather than a silent no-op.
+pub fn nothing_left_to_answer(u: &UplinkConfig) -> Option<String> {
+    let covered = |p: &Ipv6Net| u.excludes.iter().find(|x| x.contains(p));
+    let mut why = Vec::new();
+    for p in &u.prefixes {
+        why.push(format!("{p} lies inside {}", covered(p)?));
+    }
+    Some(format!(
+        "excludes leave nothing to answer for on {}: {}",
+        u.name,
+        why.join(", ")
+    ))
+}
