@@ -68,3 +68,25 @@ pub struct Config {
     pub log_level: LogLevel,
     pub uplinks: Vec<UplinkConfig>,
 }
+
+mod diagnostic;
+mod from_uci;
+mod render;
+mod values;
+
+#[cfg(test)]
+mod tests;
+
+pub use diagnostic::{ConfigError, Diagnostic, Loaded};
+pub use from_uci::{from_uci, from_uci_text};
+pub use render::render;
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            enabled: true,
+            log_level: LogLevel::default(),
+            uplinks: Vec::new(),
+        }
+    }
+}

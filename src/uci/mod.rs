@@ -12,7 +12,7 @@ mod show;
 mod tests;
 
 pub use parser::parse;
-pub use show::show;
+pub use show::{section_references, show};
 
 use std::fmt;
 

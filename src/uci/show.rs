@@ -3,31 +3,10 @@
 use super::{Package, Value};
 
 /// Renders `pkg` exactly as `uci show <package_name>` prints it: `pkg.sec=type`, then
-/// `pkg.sec.opt='value'` per option, list items quoted and space-separated. Anonymous
-/// sections are shown as `@type[N]`, where N counts every section of that type before
-/// it, named ones included (cli.c `uci_lookup_section_ref`).
+/// `pkg.sec.opt='value'` per option, list items quoted and space-separated.
 pub fn show(package_name: &str, pkg: &Package) -> String {
     let mut out = String::new();
-    let mut seen_types: Vec<(&str, usize)> = Vec::new();
-    for section in &pkg.sections {
-        let index = match seen_types
-            .iter_mut()
-            .find(|(t, _)| *t == section.section_type)
-        {
-            Some((_, count)) => {
-                *count += 1;
-                *count - 1
-            }
-            None => {
-                seen_types.push((&section.section_type, 1));
-                0
-            }
-        };
-        let reference = if section.anonymous {
-            format!("@{}[{}]", section.section_type, index)
-        } else {
-            section.name.clone()
-        };
+    for (section, reference) in pkg.sections.iter().zip(section_references(pkg)) {
         out.push_str(&format!(
             "{package_name}.{reference}={}\n",
             section.section_type
@@ -49,6 +28,36 @@ pub fn show(package_name: &str, pkg: &Package) -> String {
         }
     }
     out
+}
+
+/// How `uci show` names each section: its name, or `@type[N]` when anonymous, where N
+/// counts every section of that type before it, named ones included (cli.c
+/// `uci_lookup_section_ref`). Also how diagnostics name sections.
+pub fn section_references(pkg: &Package) -> Vec<String> {
+    let mut seen_types: Vec<(&str, usize)> = Vec::new();
+    pkg.sections
+        .iter()
+        .map(|section| {
+            let index = match seen_types
+                .iter_mut()
+                .find(|(t, _)| *t == section.section_type)
+            {
+                Some((_, count)) => {
+                    *count += 1;
+                    *count - 1
+                }
+                None => {
+                    seen_types.push((&section.section_type, 1));
+                    0
+                }
+            };
+            if section.anonymous {
+                format!("@{}[{}]", section.section_type, index)
+            } else {
+                section.name.clone()
+            }
+        })
+        .collect()
 }
 
 /// cli.c `uci_print_value`: single quotes, an embedded `'` written as `'\''`.
