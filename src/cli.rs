@@ -1,6 +1,7 @@
 //! Command-line flags. Hand-rolled (getopt style, as OpenWrt daemons are) to keep the
 //! router binary small; every mistake is a one-line error naming the flag and value.
 
+use crate::config::values;
 use crate::config::{self, Config, LogLevel, RateLimit, SourcePolicy, UplinkConfig};
 use ipnet::Ipv6Net;
 use std::path::PathBuf;
@@ -82,19 +83,17 @@ fn value<'a>(
         .ok_or_else(|| UsageError(format!("option '{flag}' needs a value")))
 }
 
-fn prefix(flag: &str, v: &str) -> Result<Ipv6Net, UsageError> {
-    config::parse_prefix(v).map_err(|why| UsageError(format!("{flag} '{v}': {why}")))
+/// Prefixes this into a usage error naming the flag: "-n: '10.0.0.0/8' is IPv4; ...".
+fn named<T>(flag: &str, r: Result<T, String>) -> Result<T, UsageError> {
+    r.map_err(|why| UsageError(format!("{flag}: {why}")))
 }
 
-fn on_off(flag: &str, v: &str) -> Result<bool, UsageError> {
-    config::parse_bool(v)
-        .ok_or_else(|| UsageError(format!("{flag} '{v}': expected on or off")))
+fn prefix(flag: &str, v: &str) -> Result<Ipv6Net, UsageError> {
+    named(flag, values::ipv6_prefix(v)).map(|p| p.net)
 }
 
 fn rate(flag: &str, v: &str) -> Result<RateLimit, UsageError> {
-    v.parse::<u32>()
-        .map(|n| RateLimit { rate: n, burst: n })
-        .map_err(|_| UsageError(format!("{flag} '{v}': expected a number of answers per second")))
+    named(flag, values::rate(v)).map(|n| RateLimit { rate: n, burst: n })
 }
 
 /// Flags that define command-line rules (and so make no sense with UCI).
@@ -127,8 +126,14 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
     let mut source = SourcePolicy::Target;
     let mut router = true;
     let mut override_flag = false;
-    let mut rate_limit = config::DEFAULT_RATE_LIMIT;
-    let mut source_rate_limit = config::DEFAULT_SOURCE_RATE_LIMIT;
+    let mut rate_limit = RateLimit {
+        rate: config::DEFAULT_RATE_LIMIT,
+        burst: config::DEFAULT_RATE_LIMIT,
+    };
+    let mut source_rate_limit = RateLimit {
+        rate: config::DEFAULT_SOURCE_RATE_LIMIT,
+        burst: config::DEFAULT_SOURCE_RATE_LIMIT,
+    };
     let mut config_dir: Option<PathBuf> = None;
     let mut ubus_socket = Some(PathBuf::from(DEFAULT_UBUS_SOCKET));
     let mut foreground = false;
@@ -148,9 +153,7 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
             "-u" | "--no-ubus" => ubus_socket = None,
             "-i" | "--interface" => {
                 let v = value(flag, inline, &mut args)?;
-                if v.is_empty() || v.len() > 15 || v.contains('/') || v.contains(char::is_whitespace) {
-                    return Err(UsageError(format!("{flag} '{v}': not a valid interface name")));
-                }
+                named(flag, values::device(v))?;
                 if !devices.iter().any(|d| d == v) {
                     devices.push(v.to_string());
                 }
@@ -158,13 +161,12 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
             "-n" | "--prefix" => prefixes.push(prefix(flag, value(flag, inline, &mut args)?)?),
             "-x" | "--exclude" => excludes.push(prefix(flag, value(flag, inline, &mut args)?)?),
             "--source" => {
-                let v = value(flag, inline, &mut args)?;
-                source = config::parse_source_policy(v).ok_or_else(|| {
-                    UsageError(format!("{flag} '{v}': expected target, link-local or auto"))
-                })?;
+                source = named(flag, values::source_policy(value(flag, inline, &mut args)?))?;
             }
-            "--router" => router = on_off(flag, value(flag, inline, &mut args)?)?,
-            "--override" => override_flag = on_off(flag, value(flag, inline, &mut args)?)?,
+            "--router" => router = named(flag, values::boolean(value(flag, inline, &mut args)?))?,
+            "--override" => {
+                override_flag = named(flag, values::boolean(value(flag, inline, &mut args)?))?
+            }
             "--rate-limit" => rate_limit = rate(flag, value(flag, inline, &mut args)?)?,
             "--source-rate-limit" => {
                 source_rate_limit = rate(flag, value(flag, inline, &mut args)?)?
@@ -221,8 +223,10 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
                 source_rate_limit,
             })
             .collect::<Vec<_>>();
-        if let Some(why) = uplinks.first().and_then(config::nothing_left_to_answer) {
-            return Err(UsageError(why));
+        if prefixes.iter().all(|p| values::fully_excluded(p, &excludes)) {
+            return Err(UsageError(
+                "the -x excludes cover every -n prefix: nothing is left to answer for".into(),
+            ));
         }
         Source::Flags(Config {
             enabled: true,
@@ -287,13 +291,24 @@ mod tests {
     #[test]
     fn mistakes_are_one_clear_line() {
         assert_eq!(err("-z"), "unknown option '-z' (see -h)");
-        assert_eq!(err("-i eth0 -n 10.0.0.0/8"), "-n '10.0.0.0/8': not an IPv6 prefix");
+        assert_eq!(
+            err("-i eth0 -n 10.0.0.0/8"),
+            "-n: '10.0.0.0/8' is IPv4; only IPv6 prefixes can be answered for"
+        );
         assert_eq!(err("-i eth0"), "-i needs at least one -n PREFIX");
         assert_eq!(err("-n 2001:db8::/64"), "-n needs at least one -i IFACE");
         assert_eq!(err("-i eth0 -n 2001:db8::/64 -c /etc/config"), "-c and -i exclude each other: rules come from UCI or from flags");
         assert_eq!(err("-i"), "option '-i' needs a value");
-        assert_eq!(err("-i eth0 -n 2001:db8::/64 --source x"), "--source 'x': expected target, link-local or auto");
-        assert_eq!(err("-i eth0 -n 2001:db8::/64 -x 2001:db8::/48"), "excludes leave nothing to answer for on eth0: 2001:db8::/64 lies inside 2001:db8::/48");
+        assert_eq!(
+            err("-i eth0 -n 2001:db8::/64 --source x"),
+            "--source: 'x' is not one of: target, link-local, auto"
+        );
+        assert_eq!(
+            err("-i eth0 -n 2001:db8::/64 -x 2001:db8::/65 -x 2001:db8:0:0:8000::/65"),
+            "the -x excludes cover every -n prefix: nothing is left to answer for"
+        );
+        assert_eq!(err("-i eth0/1 -n 2001:db8::/64"), "-i: device name 'eth0/1' contains '/', ':' or whitespace");
+        assert_eq!(err("-i eth0 -n 2001:db8::/64 --router maybe").split(':').next(), Some("--router"));
         assert_eq!(err("check -i eth0"), "'check' validates the UCI file; -i does not apply");
     }
 }

@@ -69,57 +69,30 @@ pub struct Config {
     pub uplinks: Vec<UplinkConfig>,
 }
 
-/// Default answer budget per uplink: far above what a router resolves in normal operation.
-pub const DEFAULT_RATE_LIMIT: RateLimit = RateLimit {
-    rate: 10_000,
-    burst: 10_000,
-};
+mod diagnostic;
+mod from_uci;
+mod render;
+pub mod values;
+
+#[cfg(test)]
+mod tests;
+
+/// Default answer budget per uplink (NA per second, burst the same): far above what a
+/// router resolves in normal operation, low enough to bound a scan's neighbour-cache damage.
+pub const DEFAULT_RATE_LIMIT: u32 = 10_000;
 /// Default answer budget per NS source address.
-pub const DEFAULT_SOURCE_RATE_LIMIT: RateLimit = RateLimit {
-    rate: 1_000,
-    burst: 1_000,
-};
+pub const DEFAULT_SOURCE_RATE_LIMIT: u32 = 1_000;
 
-/// OpenWrt booleans, as `get_bool` in base-files' functions.sh reads them.
-pub fn parse_bool(v: &str) -> Option<bool> {
-    match v {
-        "1" | "on" | "true" | "yes" | "enabled" => Some(true),
-        "0" | "off" | "false" | "no" | "disabled" => Some(false),
-        _ => None,
-    }
-}
+pub use diagnostic::{ConfigError, Diagnostic, Loaded};
+pub use from_uci::{from_uci, from_uci_text};
+pub use render::render;
 
-pub fn parse_source_policy(v: &str) -> Option<SourcePolicy> {
-    match v {
-        "target" => Some(SourcePolicy::Target),
-        "link-local" => Some(SourcePolicy::LinkLocal),
-        "auto" => Some(SourcePolicy::Auto),
-        _ => None,
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            enabled: true,
+            log_level: LogLevel::default(),
+            uplinks: Vec::new(),
+        }
     }
-}
-
-/// An IPv6 prefix in CIDR form, or a bare address meaning /128. Host bits are cleared.
-pub fn parse_prefix(v: &str) -> Result<Ipv6Net, &'static str> {
-    if let Ok(net) = v.parse::<Ipv6Net>() {
-        return Ok(net.trunc());
-    }
-    if let Ok(addr) = v.parse::<std::net::Ipv6Addr>() {
-        return Ok(Ipv6Net::from(addr));
-    }
-    Err("not an IPv6 prefix")
-}
-
-/// An uplink whose every prefix lies inside an exclude answers nothing: almost certainly a
-/// mistake, so it is an error rather than a silent no-op.
-pub fn nothing_left_to_answer(u: &UplinkConfig) -> Option<String> {
-    let covered = |p: &Ipv6Net| u.excludes.iter().find(|x| x.contains(p));
-    let mut why = Vec::new();
-    for p in &u.prefixes {
-        why.push(format!("{p} lies inside {}", covered(p)?));
-    }
-    Some(format!(
-        "excludes leave nothing to answer for on {}: {}",
-        u.name,
-        why.join(", ")
-    ))
 }

@@ -17,3 +17,4 @@ pub mod ratelimit;
 pub mod responder;
 pub mod rtnl;
 pub mod sys;
+pub mod uci;
