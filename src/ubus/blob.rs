@@ -54,7 +54,7 @@ impl fmt::Display for BlobError {
 
 impl std::error::Error for BlobError {}
 
-/// Round up to the 4-byte attribute alignment (`BLOB_COOKIE`-free `blob_pad_len`).
+/// Round up to the 4-byte attribute alignment (libubox `blob_pad_len`).
 pub const fn pad4(len: usize) -> usize {
     (len + 3) & !3
 }

@@ -68,7 +68,10 @@ impl BlobmsgBuilder {
         Self::default()
     }
 
+    /// A string value; like `blobmsg_add_string` (which uses `strlen`) it ends at the
+    /// first NUL, so readers never see an embedded one.
     pub fn put_string(&mut self, name: &str, v: &str) {
+        let v = v.split('\0').next().unwrap_or_default();
         let start = self.begin(name, BlobmsgType::String);
         self.buf.extend_from_slice(v.as_bytes());
         // blobmsg_add_string stores strlen + 1: the NUL is part of the value.
@@ -409,6 +412,15 @@ mod tests {
             b.finish(),
             [0x82, 0, 0, 0x10, 0, 6, b's', b't', b'a', b't', b'u', b's', 0, 0, 0, 0]
         );
+    }
+
+    #[test]
+    fn strings_end_at_the_first_nul() {
+        let mut b = BlobmsgBuilder::new();
+        b.put_string("s", "ab\0cd");
+        let data = b.finish();
+        let field = BlobmsgList::new(&data).iter().next().unwrap().unwrap();
+        assert_eq!(field.value, BlobmsgValue::String("ab"));
     }
 
     #[test]
