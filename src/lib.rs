@@ -18,3 +18,4 @@ pub mod responder;
 pub mod rtnl;
 pub mod sys;
 pub mod uci;
+pub mod ubus;
