@@ -2,6 +2,7 @@
 //! connection and one packet socket per armed uplink. No timers: with no NS arriving and no
 //! link or config changes, it never wakes up.
 
+mod bus;
 mod uplink;
 
 use crate::cli::{RunOptions, Source};
@@ -9,14 +10,13 @@ use crate::config::{self, Config};
 use crate::links::Links;
 use crate::rtnl::{self, RtnlEvent};
 use crate::sys::netlink::{self, Dump, NetlinkSocket};
-use crate::sys::poll::{self, PollFd, POLLERR, POLLHUP, POLLIN, POLLNVAL};
+use crate::sys::poll::{self, PollFd, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT};
 use crate::sys::signal::{Signal, SignalFd};
 use crate::sys::time::monotonic_ns;
 use crate::{log, log_error, log_info, log_notice, log_warn};
 use std::os::fd::AsRawFd;
+use bus::Bus;
 use uplink::{LinkState, Uplink};
-
-pub use uplink::LinkState as UplinkState;
 
 /// Receive buffer: larger than any frame an uplink can deliver (64 KiB covers GRO-free
 /// jumbo frames), so a too-long frame is a counted drop, not a silent cut.
@@ -150,13 +150,16 @@ pub struct Daemon {
     signals: SignalFd,
     netlink: NetlinkSocket,
     dump: DumpPhase,
+    bus: Option<Bus>,
     pollfds: Vec<PollFd>,
 }
 
 /// Fixed slots at the front of the poll set; uplink sockets follow.
 const SLOT_SIGNALS: usize = 0;
 const SLOT_NETLINK: usize = 1;
-const FIXED_SLOTS: usize = 2;
+const SLOT_UBUS: usize = 2;
+const SLOT_UBUS_WATCH: usize = 3;
+const FIXED_SLOTS: usize = 4;
 
 impl Daemon {
     /// Sets up signals, netlink and the first configuration. Errors here are fatal (the
@@ -194,6 +197,7 @@ impl Daemon {
             signals,
             netlink,
             dump: DumpPhase::Links,
+            bus: opts.ubus_socket.map(Bus::new),
             pollfds: Vec::new(),
         })
     }
@@ -226,6 +230,18 @@ impl Daemon {
                     uplink.on_error();
                 }
             }
+            let ubus = self.pollfds[SLOT_UBUS].revents;
+            if let Some(bus) = self.bus.as_mut() {
+                if ubus & POLLOUT != 0 {
+                    bus.on_ready(true, &mut self.state);
+                }
+                if ubus & !POLLOUT != 0 {
+                    bus.on_ready(false, &mut self.state);
+                }
+                if self.pollfds[SLOT_UBUS_WATCH].revents != 0 {
+                    bus.on_watch();
+                }
+            }
             if self.pollfds[SLOT_NETLINK].revents != 0 {
                 self.on_netlink(&mut nl);
             }
@@ -254,6 +270,14 @@ impl Daemon {
             .push(poll::pollfd(self.signals.as_raw_fd(), POLLIN));
         self.pollfds
             .push(poll::pollfd(self.netlink.as_raw_fd(), POLLIN));
+        let (ubus_fd, ubus_events) = match self.bus.as_ref().and_then(Bus::conn_fd) {
+            Some((fd, true)) => (fd, POLLIN | POLLOUT),
+            Some((fd, false)) => (fd, POLLIN),
+            None => (-1, 0),
+        };
+        self.pollfds.push(poll::pollfd(ubus_fd, ubus_events));
+        let watch_fd = self.bus.as_ref().and_then(Bus::watch_fd).unwrap_or(-1);
+        self.pollfds.push(poll::pollfd(watch_fd, POLLIN));
         for u in &self.state.uplinks {
             let fd = u.socket().map_or(-1, |s| s.as_raw_fd());
             self.pollfds.push(poll::pollfd(fd, POLLIN));
@@ -316,8 +340,3 @@ impl Daemon {
     }
 }
 
-impl LinkState {
-    pub fn is_armed(self) -> bool {
-        self == LinkState::Armed
-    }
-}

@@ -22,6 +22,10 @@ pub enum LinkState {
 }
 
 impl LinkState {
+    pub fn is_armed(self) -> bool {
+        self == LinkState::Armed
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             LinkState::Absent => "absent",
