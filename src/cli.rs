@@ -180,7 +180,11 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
             other if other.starts_with('-') => {
                 return Err(UsageError(format!("unknown option '{other}' (see -h)")))
             }
-            other => return Err(UsageError(format!("unexpected argument '{other}' (see -h)"))),
+            other => {
+                return Err(UsageError(format!(
+                    "unexpected argument '{other}' (see -h)"
+                )))
+            }
         }
         if is_rule_flag(flag) {
             rule_flag_seen.get_or_insert_with(|| flag.to_string());
@@ -189,7 +193,9 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
 
     if check {
         if let Some(f) = rule_flag_seen {
-            return Err(UsageError(format!("'check' validates the UCI file; {f} does not apply")));
+            return Err(UsageError(format!(
+                "'check' validates the UCI file; {f} does not apply"
+            )));
         }
         return Ok(Command::Check {
             config_dir: config_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_DIR)),
@@ -203,7 +209,9 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
         Source::Uci(config_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_DIR)))
     } else {
         if config_dir.is_some() {
-            return Err(UsageError("-c and -i exclude each other: rules come from UCI or from flags".into()));
+            return Err(UsageError(
+                "-c and -i exclude each other: rules come from UCI or from flags".into(),
+            ));
         }
         if prefixes.is_empty() {
             return Err(UsageError("-i needs at least one -n PREFIX".into()));
@@ -223,7 +231,10 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
                 source_rate_limit,
             })
             .collect::<Vec<_>>();
-        if prefixes.iter().all(|p| values::fully_excluded(p, &excludes)) {
+        if prefixes
+            .iter()
+            .all(|p| values::fully_excluded(p, &excludes))
+        {
             return Err(UsageError(
                 "the -x excludes cover every -n prefix: nothing is left to answer for".into(),
             ));
@@ -260,12 +271,20 @@ mod tests {
     #[test]
     fn flags_build_one_uplink_per_interface() {
         let o = run("-i eth0 -i eth1 -n 2001:db8:1:2::/112 -x 2001:db8:1:2::1 -f -v --source=auto --router off --override on");
-        let Source::Flags(cfg) = o.source else { panic!() };
+        let Source::Flags(cfg) = o.source else {
+            panic!()
+        };
         assert_eq!(cfg.uplinks.len(), 2);
         let u = &cfg.uplinks[1];
         assert_eq!(u.device, "eth1");
-        assert_eq!(u.prefixes, vec!["2001:db8:1:2::/112".parse::<Ipv6Net>().unwrap()]);
-        assert_eq!(u.excludes, vec!["2001:db8:1:2::1/128".parse::<Ipv6Net>().unwrap()]);
+        assert_eq!(
+            u.prefixes,
+            vec!["2001:db8:1:2::/112".parse::<Ipv6Net>().unwrap()]
+        );
+        assert_eq!(
+            u.excludes,
+            vec!["2001:db8:1:2::1/128".parse::<Ipv6Net>().unwrap()]
+        );
         assert_eq!(u.source, SourcePolicy::Auto);
         assert!(!u.router && u.override_flag);
         assert!(o.foreground && o.verbose);
@@ -274,7 +293,10 @@ mod tests {
     #[test]
     fn no_interface_means_uci_mode() {
         assert_eq!(run("").source, Source::Uci(PathBuf::from("/etc/config")));
-        assert_eq!(run("-c /tmp/x -u").source, Source::Uci(PathBuf::from("/tmp/x")));
+        assert_eq!(
+            run("-c /tmp/x -u").source,
+            Source::Uci(PathBuf::from("/tmp/x"))
+        );
         assert_eq!(run("-u").ubus_socket, None);
     }
 
@@ -284,7 +306,9 @@ mod tests {
         assert_eq!(parse(["-h"]), Ok(Command::Help));
         assert_eq!(
             parse(["check", "-c", "/tmp/c"]),
-            Ok(Command::Check { config_dir: PathBuf::from("/tmp/c") })
+            Ok(Command::Check {
+                config_dir: PathBuf::from("/tmp/c")
+            })
         );
     }
 
@@ -297,7 +321,10 @@ mod tests {
         );
         assert_eq!(err("-i eth0"), "-i needs at least one -n PREFIX");
         assert_eq!(err("-n 2001:db8::/64"), "-n needs at least one -i IFACE");
-        assert_eq!(err("-i eth0 -n 2001:db8::/64 -c /etc/config"), "-c and -i exclude each other: rules come from UCI or from flags");
+        assert_eq!(
+            err("-i eth0 -n 2001:db8::/64 -c /etc/config"),
+            "-c and -i exclude each other: rules come from UCI or from flags"
+        );
         assert_eq!(err("-i"), "option '-i' needs a value");
         assert_eq!(
             err("-i eth0 -n 2001:db8::/64 --source x"),
@@ -307,8 +334,19 @@ mod tests {
             err("-i eth0 -n 2001:db8::/64 -x 2001:db8::/65 -x 2001:db8:0:0:8000::/65"),
             "the -x excludes cover every -n prefix: nothing is left to answer for"
         );
-        assert_eq!(err("-i eth0/1 -n 2001:db8::/64"), "-i: device name 'eth0/1' contains '/', ':' or whitespace");
-        assert_eq!(err("-i eth0 -n 2001:db8::/64 --router maybe").split(':').next(), Some("--router"));
-        assert_eq!(err("check -i eth0"), "'check' validates the UCI file; -i does not apply");
+        assert_eq!(
+            err("-i eth0/1 -n 2001:db8::/64"),
+            "-i: device name 'eth0/1' contains '/', ':' or whitespace"
+        );
+        assert_eq!(
+            err("-i eth0 -n 2001:db8::/64 --router maybe")
+                .split(':')
+                .next(),
+            Some("--router")
+        );
+        assert_eq!(
+            err("check -i eth0"),
+            "'check' validates the UCI file; -i does not apply"
+        );
     }
 }

@@ -17,5 +17,6 @@ pub mod ratelimit;
 pub mod responder;
 pub mod rtnl;
 pub mod sys;
-pub mod uci;
 pub mod ubus;
+pub mod uci;
+pub mod wire;

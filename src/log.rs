@@ -102,7 +102,9 @@ pub fn write(level: LogLevel, args: fmt::Arguments<'_>) {
                 args
             );
             // logd or syslogd may have restarted: reconnect once before giving up on a line.
-            let sent = sock.as_ref().is_some_and(|s| s.send(line.as_bytes()).is_ok());
+            let sent = sock
+                .as_ref()
+                .is_some_and(|s| s.send(line.as_bytes()).is_ok());
             if !sent {
                 *sock = connect_syslog();
                 if let Some(s) = sock.as_ref() {

@@ -134,7 +134,10 @@ pub enum Coverage {
     /// Inside this configured prefix.
     Covered(Ipv6Net),
     /// Inside `prefix` but also inside this exclude.
-    Excluded { prefix: Ipv6Net, exclude: Ipv6Net },
+    Excluded {
+        prefix: Ipv6Net,
+        exclude: Ipv6Net,
+    },
     OutOfRange,
 }
 
@@ -435,7 +438,10 @@ mod tests {
         probe.eth_dst = OUR_MAC;
         probe.source_lladdr = None; // RFC 4861 section 7.2.2: SHOULD, not MUST, for unicast
         let na = answer(handle(&mut r, &probe));
-        assert_eq!((na.ip_dst, na.eth_dst, na.solicited), (probe.ip_src, ROUTER_MAC, true));
+        assert_eq!(
+            (na.ip_dst, na.eth_dst, na.solicited),
+            (probe.ip_src, ROUTER_MAC, true)
+        );
         assert_eq!(na.ip_src, probe.target);
     }
 
@@ -483,9 +489,15 @@ mod tests {
         assert_eq!(dropped(handle(&mut r, &low_hop)), DropReason::HopLimit);
         let mut bad_sum = frame(&ns("2001:db8:1:2::1:5"));
         bad_sum[14 + 40 + 2] ^= 0x55;
-        assert_eq!(dropped(r.handle(&bad_sum, &facts(), 0)), DropReason::Checksum);
+        assert_eq!(
+            dropped(r.handle(&bad_sum, &facts(), 0)),
+            DropReason::Checksum
+        );
         let good = frame(&ns("2001:db8:1:2::1:5"));
-        assert_eq!(dropped(r.handle(&good[..40], &facts(), 0)), DropReason::Truncated);
+        assert_eq!(
+            dropped(r.handle(&good[..40], &facts(), 0)),
+            DropReason::Truncated
+        );
         // An invalid frame from our own MAC is a loop first and an invalid NS second.
         let mut looped = bad_sum.clone();
         looped[6..12].copy_from_slice(&OUR_MAC.0);
@@ -537,13 +549,21 @@ mod tests {
         assert_eq!(from_ll.ip_src, HOST_ADDRS[1]);
         let mut from_global = ns("2001:db8:1:2::1:5");
         from_global.ip_src = ip("2001:db8:1:2::1");
-        assert_eq!(answer(handle(&mut r, &from_global)).ip_src, from_global.target);
+        assert_eq!(
+            answer(handle(&mut r, &from_global)).ip_src,
+            from_global.target
+        );
     }
 
     #[test]
     fn link_local_policy_falls_back_to_target_without_link_local() {
         assert_eq!(
-            na_source(SourcePolicy::LinkLocal, ip("2001:db8::5"), &ip("fe80::1"), None),
+            na_source(
+                SourcePolicy::LinkLocal,
+                ip("2001:db8::5"),
+                &ip("fe80::1"),
+                None
+            ),
             ip("2001:db8::5")
         );
     }
@@ -582,7 +602,10 @@ mod tests {
         assert!(matches!(v[3], Verdict::Answer(_)));
         assert_eq!(dropped(v[4]), DropReason::RateLimit);
         // One second later the budget is back.
-        assert!(matches!(r.handle(&from("fe80::3"), &facts(), SEC), Verdict::Answer(_)));
+        assert!(matches!(
+            r.handle(&from("fe80::3"), &facts(), SEC),
+            Verdict::Answer(_)
+        ));
         // Reconfiguring keeps counters.
         r.reconfigure(uplink(), SEC);
         assert_eq!(r.counters().drop_count(DropReason::RateLimit), 1);

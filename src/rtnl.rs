@@ -231,7 +231,14 @@ mod tests {
     fn link_down_has_up_false_and_no_mac_for_non_ethernet() {
         let body = link_body(3, 0, "ppp0", &[]);
         let ev = collect(&nlmsg(RTM_NEWLINK, &body));
-        assert!(matches!(ev[0], RtnlEvent::Link { up: false, mac: None, .. }));
+        assert!(matches!(
+            ev[0],
+            RtnlEvent::Link {
+                up: false,
+                mac: None,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -249,8 +256,16 @@ mod tests {
         assert_eq!(
             collect(&buf),
             vec![
-                RtnlEvent::Address { ifindex: 5, addr, added: true },
-                RtnlEvent::Address { ifindex: 5, addr, added: false },
+                RtnlEvent::Address {
+                    ifindex: 5,
+                    addr,
+                    added: true
+                },
+                RtnlEvent::Address {
+                    ifindex: 5,
+                    addr,
+                    added: false
+                },
             ]
         );
     }
@@ -259,7 +274,10 @@ mod tests {
     fn error_message_reports_errno() {
         let mut body = (-105i32).to_ne_bytes().to_vec();
         body.extend_from_slice(&[0u8; 16]);
-        assert_eq!(collect(&nlmsg(NLMSG_ERROR, &body)), vec![RtnlEvent::Error(-105)]);
+        assert_eq!(
+            collect(&nlmsg(NLMSG_ERROR, &body)),
+            vec![RtnlEvent::Error(-105)]
+        );
     }
 
     #[test]

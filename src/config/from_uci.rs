@@ -27,7 +27,6 @@ const UPLINK_OPTIONS: &[&str] = &[
     "source_rate_limit",
 ];
 
-
 /// /etc/config files are small; anything this big is not a config file, and reading it
 /// whole would only cost memory on a router.
 const MAX_FILE_SIZE: u64 = 1 << 20;

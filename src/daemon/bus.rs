@@ -45,7 +45,10 @@ pub struct Bus {
 
 impl Bus {
     pub fn new(path: PathBuf) -> Bus {
-        let dir = path.parent().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+        let dir = path
+            .parent()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."));
         let watch = match DirWatch::new(&dir) {
             Ok(w) => Some(w),
             Err(e) => {
@@ -261,7 +264,10 @@ pub fn explain(state: &State, args: &[u8]) -> Result<Vec<u8>, Status> {
                 Coverage::Covered(_) => "covered",
             }
         };
-        b.put_bool("answers", answers && state.config.enabled && u.state.is_armed());
+        b.put_bool(
+            "answers",
+            answers && state.config.enabled && u.state.is_armed(),
+        );
         b.put_string("reason", reason);
         b.put_string("state", u.state.as_str());
         match coverage {

@@ -14,9 +14,9 @@ use crate::sys::poll::{self, PollFd, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT
 use crate::sys::signal::{Signal, SignalFd};
 use crate::sys::time::monotonic_ns;
 use crate::{log, log_error, log_info, log_notice, log_warn};
-use std::os::fd::AsRawFd;
 use bus::Bus;
-use uplink::{LinkState, Uplink};
+use std::os::fd::AsRawFd;
+use uplink::Uplink;
 
 /// Receive buffer: larger than any frame an uplink can deliver (64 KiB covers GRO-free
 /// jumbo frames), so a too-long frame is a counted drop, not a silent cut.
@@ -78,7 +78,10 @@ impl State {
                 for line in msg.lines() {
                     log_error!("{line}");
                 }
-                log_error!("{}: not applied; still running the previous configuration", path.display());
+                log_error!(
+                    "{}: not applied; still running the previous configuration",
+                    path.display()
+                );
                 self.load_error = Some(msg.clone());
                 Err(msg)
             }
@@ -105,7 +108,11 @@ impl State {
             self.uplinks.push(uplink);
         }
         for gone in old {
-            log_info!("uplink {} (device={}) removed", gone.config().name, gone.config().device);
+            log_info!(
+                "uplink {} (device={}) removed",
+                gone.config().name,
+                gone.config().device
+            );
         }
         if !self.verbose {
             log::set_level(new.log_level);
@@ -167,7 +174,9 @@ impl Daemon {
     pub fn new(opts: RunOptions) -> Result<Daemon, String> {
         let signals = SignalFd::new().map_err(|e| e.to_string())?;
         let mut netlink = NetlinkSocket::open().map_err(|e| e.to_string())?;
-        netlink.request_dump(Dump::Links).map_err(|e| e.to_string())?;
+        netlink
+            .request_dump(Dump::Links)
+            .map_err(|e| e.to_string())?;
         let now = monotonic_ns();
         let mut state = State {
             source: opts.source.clone(),
@@ -339,4 +348,3 @@ impl Daemon {
         };
     }
 }
-

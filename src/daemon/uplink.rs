@@ -4,6 +4,7 @@
 use crate::config::UplinkConfig;
 use crate::links::Links;
 use crate::responder::{InterfaceFacts, Responder, Verdict};
+use crate::rtnl::IfName;
 use crate::sys::packet::{PacketSocket, Recv};
 use crate::wire::{self, NA_FRAME_LEN};
 use crate::{log_debug, log_info, log_warn};
@@ -75,7 +76,10 @@ impl Uplink {
             None => (LinkState::Absent, None),
             Some((_, link)) if !link.up => (LinkState::Down, None),
             Some((_, link)) if link.mac.is_none() => {
-                self.fail(&device, "device has no Ethernet address; NDP needs a link layer");
+                self.fail(
+                    &device,
+                    "device has no Ethernet address; NDP needs a link layer",
+                );
                 return;
             }
             Some((ifindex, _)) => (LinkState::Armed, Some(ifindex)),
@@ -130,7 +134,8 @@ impl Uplink {
             link_local: link.link_local(),
             addresses: &link.addresses,
         };
-        let device = &self.responder.config().device;
+        // A stack copy of the name for log lines (device names are at most 15 bytes).
+        let device = IfName::try_from(self.responder.config().device.as_str()).unwrap_or_default();
         let mut tx = [0u8; NA_FRAME_LEN];
         for _ in 0..RECV_BATCH {
             let len = match sock.recv(rx) {
@@ -152,9 +157,10 @@ impl Uplink {
             };
             match self.responder.handle(&rx[..len], &facts, now_ns) {
                 Verdict::Answer(na) => {
-                    let sent = wire::emit_na(&na, &mut tx)
-                        .map_err(|_| ())
-                        .and_then(|n| sock.send(&tx[..n]).map_err(|e| log_debug!("device={device}: {e}")));
+                    let sent = wire::emit_na(&na, &mut tx).map_err(|_| ()).and_then(|n| {
+                        sock.send(&tx[..n])
+                            .map_err(|e| log_debug!("device={device}: {e}"))
+                    });
                     match sent {
                         Ok(()) => self.responder.sent(),
                         Err(()) => self.responder.send_failed(),
