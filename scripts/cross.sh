@@ -16,6 +16,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+# shellcheck source=scripts/common.sh
+. scripts/common.sh
 
 readonly ZIG_VERSION=0.17.1
 readonly TARGETS=(
@@ -78,16 +80,9 @@ runner_for() {
 	esac
 }
 
-package_version() {
-	sed -n '/^\[package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' Cargo.toml
-}
-
-# A static executable has no program interpreter and no shared-library dependencies.
 check_static() {
-	local bin=$1
-	if readelf -lW "$bin" | grep -q 'Requesting program interpreter' ||
-		readelf -dW "$bin" 2> /dev/null | grep -q '(NEEDED)'; then
-		echo "FAIL: $bin is dynamically linked: $(file -b "$bin")" >&2
+	if ! elf_is_static "$1"; then
+		echo "FAIL: $1 is dynamically linked: $(file -b "$1")" >&2
 		return 1
 	fi
 }
@@ -96,7 +91,7 @@ check_static() {
 # bare version on stdout, so output that is there but lacks it is an error.
 check_version() {
 	local target=$1 bin=$2 version out runner
-	version=$(package_version)
+	version=$(manifest_field version)
 	runner=$(runner_for "$target")
 	if ! out=$($runner "$bin" --version 2>&1); then
 		echo "FAIL: $bin --version under $runner: $out" >&2

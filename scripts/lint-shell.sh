@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs shellcheck and shfmt on every shell script under files/ and scripts/ (found by their
-# #! line), installing both from Debian if missing. shfmt uses the flags of OpenWrt's
+# #! line or .sh name), installing both from Debian if missing. shfmt uses the flags of OpenWrt's
 # package CI (gh-action-sdk runs `shfmt -w -sr -s` on init scripts).
 set -euo pipefail
 
@@ -14,8 +14,8 @@ fi
 
 scripts=()
 while IFS= read -r -d '' f; do
-	case "$(head -n 1 "$f")" in
-	'#!'*sh*) scripts+=("$f") ;;
+	case "$f:$(head -n 1 "$f")" in
+	*.sh:* | *:'#!'*sh*) scripts+=("$f") ;;
 	esac
 done < <(find files scripts -type f -print0 | sort -z)
 
@@ -25,7 +25,7 @@ for f in "${scripts[@]}"; do
 	# `#!/bin/sh /etc/rc.common`: busybox sh sources the script from rc.common, which
 	# defines the procd_*, config_* and rc_procd helpers it calls.
 	files/etc/init.d/*) shellcheck -s sh "$f" || status=1 ;;
-	*) shellcheck "$f" || status=1 ;;
+	*) shellcheck -x "$f" || status=1 ;;
 	esac
 	shfmt -d -s -sr "$f" || status=1
 done

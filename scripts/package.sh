@@ -12,6 +12,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+# shellcheck source=scripts/common.sh
+. scripts/common.sh
 
 readonly PKG_NAME=ndpresponder
 # Bumped when the packaging changes for the same crate version (OpenWrt's PKG_RELEASE).
@@ -25,14 +27,10 @@ readonly ARCHES=(
 	x86_64:x86_64-unknown-linux-musl
 )
 
-cargo_field() {
-	sed -n "/^\[package\]/,/^\[/s/^$1 *= *\"\(.*\)\"/\1/p" Cargo.toml
-}
-
-version="$(cargo_field version)-$PKG_RELEASE"
-license=$(cargo_field license)
-url=$(cargo_field repository)
-description=$(cargo_field description)
+version="$(manifest_field version)-$PKG_RELEASE"
+license=$(manifest_field license)
+url=$(manifest_field repository)
+description=$(manifest_field description)
 epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2> /dev/null || date +%s)}
 
 # Deterministic, root-owned tar of the current directory's listed entries.

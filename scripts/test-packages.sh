@@ -7,6 +7,8 @@ set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
+# shellcheck source=scripts/common.sh
+. scripts/common.sh
 
 passed=0
 failed=0
@@ -20,10 +22,6 @@ check() { # description, command...
 		failed=$((failed + 1))
 		echo "FAIL: $what" >&2
 	fi
-}
-
-cargo_version() {
-	sed -n '/^\[package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' Cargo.toml
 }
 
 # Expected ELF header per OpenWrt architecture: class (1 = 32-bit, 2 = 64-bit), data
@@ -64,11 +62,6 @@ elf_matches() { # binary, arch
 	read -r e_class e_data e_machine mask value <<< "$(elf_expectation "$2")" || return 1
 	[ "$class" = "$e_class" ] && [ "$data" = "$e_data" ] && [ "$machine" = "$e_machine" ] &&
 		[ $((flags & mask)) -eq $((value)) ]
-}
-
-is_static() {
-	! readelf -lW "$1" | grep -q 'Requesting program interpreter' &&
-		! readelf -dW "$1" 2> /dev/null | grep -q '(NEEDED)'
 }
 
 field() { # control file, field name
@@ -118,7 +111,7 @@ test_ipk() {
 	local ipk=$1 name arch work control data version
 	name=$(basename "$ipk" .ipk)
 	arch=${name#ndpresponder_*_}
-	version=$(cargo_version)
+	version=$(manifest_field version)
 	work=$(mktemp -d)
 	echo "== $name"
 
@@ -168,12 +161,12 @@ test_ipk() {
 
 	local bin="$data/usr/sbin/ndpresponder"
 	check "$name: ELF class, endianness, machine and ABI flags fit $arch" elf_matches "$bin" "$arch"
-	check "$name: binary is static" is_static "$bin"
+	check "$name: binary is static" elf_is_static "$bin"
 	rm -rf "$work"
 }
 
 check "openwrt/ndpresponder/Makefile PKG_VERSION is Cargo.toml's version" \
-	[ "$(sed -n 's/^PKG_VERSION:=//p' openwrt/ndpresponder/Makefile)" = "$(cargo_version)" ]
+	[ "$(sed -n 's/^PKG_VERSION:=//p' openwrt/ndpresponder/Makefile)" = "$(manifest_field version)" ]
 shopt -s nullglob
 ipks=(dist/ipk/*.ipk)
 check "dist/ipk holds one package per architecture" [ "${#ipks[@]}" -eq 5 ]
