@@ -370,3 +370,155 @@ fn reregisters_after_ubusd_restart() {
     };
     assert!(status.success(), "{status:?}");
 }
+
+/// Runs `cmd` and returns whether it succeeded (for namespace plumbing).
+fn sh(cmd: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", cmd])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Two namespaces joined by a veth pair, deleted on drop.
+struct NetnsPair {
+    a: String,
+    b: String,
+}
+
+impl Drop for NetnsPair {
+    fn drop(&mut self) {
+        sh(&format!("ip netns del {}", self.a));
+        sh(&format!("ip netns del {}", self.b));
+    }
+}
+
+#[test]
+#[ignore = "needs root and network namespaces; run by scripts/test.sh"]
+fn status_of_an_armed_uplink_counts_real_traffic() {
+    let id = std::process::id();
+    let pair = NetnsPair {
+        a: format!("ndpr-st-srv-{id}"),
+        b: format!("ndpr-st-rtr-{id}"),
+    };
+    for cmd in [
+        format!("ip netns add {}", pair.a),
+        format!("ip netns add {}", pair.b),
+        format!(
+            "ip link add wan0 netns {} type veth peer name up0 netns {}",
+            pair.a, pair.b
+        ),
+        // No DAD: link-local addresses are usable at once (ndisc6 needs a source).
+        format!(
+            "ip netns exec {} sysctl -qw net.ipv6.conf.wan0.accept_dad=0",
+            pair.a
+        ),
+        format!(
+            "ip netns exec {} sysctl -qw net.ipv6.conf.up0.accept_dad=0",
+            pair.b
+        ),
+        format!("ip -n {} link set wan0 up", pair.a),
+        format!("ip -n {} link set up0 up", pair.b),
+        format!(
+            "ip -n {} addr add 2001:db8:1:2::100/64 dev wan0 nodad",
+            pair.a
+        ),
+    ] {
+        assert!(sh(&cmd), "{cmd}");
+    }
+    let dir = std::env::temp_dir().join(format!("ndpr-armed-{id}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("run")).unwrap();
+    let sock = dir.join("run/ubus.sock");
+    let listener = UnixListener::bind(&sock).unwrap();
+    std::fs::write(
+        dir.join("ndpresponder"),
+        "config uplink 'wan'\n\toption device 'wan0'\n\toption interface 'wan'\n\tlist prefix '2001:db8:1:2::1:0/112'\n\tlist exclude '2001:db8:1:2::1:1'\n",
+    )
+    .unwrap();
+    let daemon = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &pair.a,
+            env!("CARGO_BIN_EXE_ndpresponder"),
+            "-f",
+            "-c",
+        ])
+        .arg(&dir)
+        .arg("-s")
+        .arg(&sock)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _fx = Fixture {
+        dir,
+        daemon: Some(daemon),
+    };
+    let mut s = register(&listener);
+    // Wait (bounded) until the uplink is armed.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !call(&mut s, 1, "status", &[])
+        .1
+        .unwrap()
+        .contains("\"armed\": true")
+    {
+        assert!(Instant::now() < deadline, "uplink never armed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // addrconf gives up0 its link-local address once the carrier is up (asynchronously);
+    // ndisc6 needs it as its source.
+    let has_ll = format!(
+        "ip -n {} -6 addr show dev up0 scope link | grep -q inet6",
+        pair.b
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !sh(&has_ll) {
+        assert!(
+            Instant::now() < deadline,
+            "up0 never got a link-local address"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let ndisc = |target: &str| {
+        sh(&format!(
+            "ip netns exec {} ndisc6 -1 -r 1 -w 500 {target} up0",
+            pair.b
+        ))
+    };
+    assert!(ndisc("2001:db8:1:2::1:5"), "in-range address not answered");
+    assert!(!ndisc("2001:db8:1:2::2:5"), "out-of-range address answered");
+    assert!(!ndisc("2001:db8:1:2::1:1"), "excluded address answered");
+    // The host's own address: the kernel answers; we count it and stay silent (na_sent 1).
+    assert!(
+        ndisc("2001:db8:1:2::100"),
+        "the kernel did not answer for its own address"
+    );
+    let json = call(&mut s, 2, "status", &[]).1.unwrap();
+    println!("{json}");
+    for needle in [
+        "\"device\": \"wan0\"",
+        "\"interface\": \"wan\"",
+        "\"state\": \"armed\"",
+        "\"link_up\": true",
+        "\"ns_received\": 4",
+        "\"na_sent\": 1",
+        "\"out_of_range\": 1",
+        "\"excluded\": 1",
+    ] {
+        assert!(json.contains(needle), "status lacks {needle}:\n{json}");
+    }
+    assert!(json.contains("\"own_address\": 1"), "{json}");
+    let explain = call(&mut s, 3, "explain", &[("address", "2001:db8:1:2::1:5")])
+        .1
+        .unwrap();
+    println!("{explain}");
+    assert!(
+        explain.contains("\"answers\": true")
+            && explain.contains("\"na_source_for_link_local_ns\": \"2001:db8:1:2::1:5\""),
+        "{explain}"
+    );
+}
