@@ -68,3 +68,31 @@ pub struct Config {
     pub log_level: LogLevel,
     pub uplinks: Vec<UplinkConfig>,
 }
+
+mod diagnostic;
+mod from_uci;
+mod render;
+pub mod values;
+
+#[cfg(test)]
+mod tests;
+
+/// Default answer budget per uplink (NA per second, burst the same): far above what a
+/// router resolves in normal operation, low enough to bound a scan's neighbour-cache damage.
+pub const DEFAULT_RATE_LIMIT: u32 = 10_000;
+/// Default answer budget per NS source address.
+pub const DEFAULT_SOURCE_RATE_LIMIT: u32 = 1_000;
+
+pub use diagnostic::{ConfigError, Diagnostic, Loaded};
+pub use from_uci::{from_uci, from_uci_text};
+pub use render::render;
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            enabled: true,
+            log_level: LogLevel::default(),
+            uplinks: Vec::new(),
+        }
+    }
+}

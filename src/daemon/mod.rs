@@ -1,0 +1,350 @@
+//! The daemon: one thread, one poll over the signalfd, the rtnetlink socket, the ubus
+//! connection and one packet socket per armed uplink. No timers: with no NS arriving and no
+//! link or config changes, it never wakes up.
+
+mod bus;
+mod uplink;
+
+use crate::cli::{RunOptions, Source};
+use crate::config::{self, Config};
+use crate::links::Links;
+use crate::rtnl::{self, RtnlEvent};
+use crate::sys::netlink::{self, Dump, NetlinkSocket};
+use crate::sys::poll::{self, PollFd, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT};
+use crate::sys::signal::{Signal, SignalFd};
+use crate::sys::time::monotonic_ns;
+use crate::{log, log_error, log_info, log_notice, log_warn};
+use bus::Bus;
+use std::os::fd::AsRawFd;
+use uplink::Uplink;
+
+/// Receive buffer: larger than any frame an uplink can deliver (64 KiB covers GRO-free
+/// jumbo frames), so a too-long frame is a counted drop, not a silent cut.
+const RX_BUF_LEN: usize = 65536;
+/// rtnetlink datagrams are at most a page or so; 32 KiB is the size iproute2 uses.
+const NETLINK_BUF_LEN: usize = 32768;
+
+/// Where the netlink dump sequence stands: links first, then addresses (one dump at a time
+/// per socket).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DumpPhase {
+    Links,
+    Addresses,
+    Done,
+}
+
+/// Everything the loop's handlers act on, apart from the descriptors being polled.
+pub struct State {
+    source: Source,
+    pub config: Config,
+    pub load_error: Option<String>,
+    pub links: Links,
+    pub uplinks: Vec<Uplink>,
+    verbose: bool,
+    pub started_ns: u64,
+    pub reloads: u64,
+}
+
+impl State {
+    /// Where the configuration comes from, for logs and status.
+    pub fn config_origin(&self) -> String {
+        match &self.source {
+            Source::Flags(_) => "command line".to_string(),
+            Source::Uci(dir) => uci_path(dir).display().to_string(),
+        }
+    }
+
+    /// Re-reads the UCI file. On error the running configuration stays, the error is logged
+    /// and kept for status.
+    pub fn reload(&mut self) -> Result<(), String> {
+        self.reloads += 1;
+        let Source::Uci(dir) = &self.source else {
+            log_notice!("reload: rules come from the command line; nothing to re-read");
+            return Ok(());
+        };
+        let path = uci_path(dir);
+        match config::from_uci(&path) {
+            Ok(loaded) => {
+                for w in &loaded.warnings {
+                    log_warn!("{w}");
+                }
+                self.load_error = None;
+                self.apply(loaded.config);
+                log_info!("configuration loaded from {}", path.display());
+                Ok(())
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                for line in msg.lines() {
+                    log_error!("{line}");
+                }
+                log_error!(
+                    "{}: not applied; still running the previous configuration",
+                    path.display()
+                );
+                self.load_error = Some(msg.clone());
+                Err(msg)
+            }
+        }
+    }
+
+    /// Switches to `new`: uplinks that keep their name and device keep their socket and
+    /// counters and only take the new rules; others are opened or closed.
+    fn apply(&mut self, new: Config) {
+        let now = monotonic_ns();
+        let mut old = std::mem::take(&mut self.uplinks);
+        for cfg in &new.uplinks {
+            let same = old
+                .iter()
+                .position(|u| u.config().name == cfg.name && u.config().device == cfg.device);
+            let uplink = match same {
+                Some(i) => {
+                    let mut u = old.swap_remove(i);
+                    u.responder.reconfigure(cfg.clone(), now);
+                    u
+                }
+                None => Uplink::new(cfg.clone(), now),
+            };
+            self.uplinks.push(uplink);
+        }
+        for gone in old {
+            log_info!(
+                "uplink {} (device={}) removed",
+                gone.config().name,
+                gone.config().device
+            );
+        }
+        if !self.verbose {
+            log::set_level(new.log_level);
+        }
+        self.config = new;
+        self.sync_uplinks();
+    }
+
+    fn sync_uplinks(&mut self) {
+        for u in &mut self.uplinks {
+            u.sync(&self.links, self.config.enabled);
+        }
+    }
+
+    /// Logs the counters of every uplink, one line each (SIGUSR1).
+    pub fn log_counters(&self) {
+        for u in &self.uplinks {
+            let c = u.responder.counters();
+            let mut line = format!(
+                "counters uplink={} device={} state={} ns_received={} na_sent={} send_errors={}",
+                u.config().name,
+                u.config().device,
+                u.state.as_str(),
+                c.ns_received,
+                c.na_sent,
+                c.send_errors
+            );
+            for r in crate::responder::DropReason::ALL {
+                line.push_str(&format!(" {}={}", r.as_str(), c.drop_count(r)));
+            }
+            log_notice!("{line}");
+        }
+    }
+}
+
+fn uci_path(dir: &std::path::Path) -> std::path::PathBuf {
+    dir.join("ndpresponder")
+}
+
+pub struct Daemon {
+    state: State,
+    signals: SignalFd,
+    netlink: NetlinkSocket,
+    dump: DumpPhase,
+    bus: Option<Bus>,
+    pollfds: Vec<PollFd>,
+}
+
+/// Fixed slots at the front of the poll set; uplink sockets follow.
+const SLOT_SIGNALS: usize = 0;
+const SLOT_NETLINK: usize = 1;
+const SLOT_UBUS: usize = 2;
+const SLOT_UBUS_WATCH: usize = 3;
+const FIXED_SLOTS: usize = 4;
+
+impl Daemon {
+    /// Sets up signals, netlink and the first configuration. Errors here are fatal (the
+    /// process could not work at all); everything after is survivable.
+    pub fn new(opts: RunOptions) -> Result<Daemon, String> {
+        let signals = SignalFd::new().map_err(|e| e.to_string())?;
+        let mut netlink = NetlinkSocket::open().map_err(|e| e.to_string())?;
+        netlink
+            .request_dump(Dump::Links)
+            .map_err(|e| e.to_string())?;
+        let now = monotonic_ns();
+        let mut state = State {
+            source: opts.source.clone(),
+            config: Config {
+                enabled: true,
+                log_level: Default::default(),
+                uplinks: Vec::new(),
+            },
+            load_error: None,
+            links: Links::default(),
+            uplinks: Vec::new(),
+            verbose: opts.verbose,
+            started_ns: now,
+            reloads: 0,
+        };
+        match &opts.source {
+            Source::Flags(cfg) => state.apply(cfg.clone()),
+            Source::Uci(_) => {
+                // A broken file at start still starts the daemon: status shows the error and
+                // a reload (SIGHUP, ubus) picks up the fixed file.
+                let _ = state.reload();
+                state.reloads = 0;
+            }
+        }
+        Ok(Daemon {
+            state,
+            signals,
+            netlink,
+            dump: DumpPhase::Links,
+            bus: opts.ubus_socket.map(Bus::new),
+            pollfds: Vec::new(),
+        })
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Runs until SIGTERM/SIGINT.
+    pub fn run(&mut self) -> Result<(), String> {
+        let mut rx = vec![0u8; RX_BUF_LEN].into_boxed_slice();
+        let mut nl = vec![0u8; NETLINK_BUF_LEN].into_boxed_slice();
+        log_info!(
+            "started, version {}, configuration from {}",
+            env!("CARGO_PKG_VERSION"),
+            self.state.config_origin()
+        );
+        loop {
+            self.fill_pollfds();
+            poll::poll(&mut self.pollfds, -1).map_err(|e| e.to_string())?;
+            let now = monotonic_ns();
+            // Packets first: they are what the daemon is for.
+            for i in FIXED_SLOTS..self.pollfds.len() {
+                let revents = self.pollfds[i].revents;
+                let uplink = &mut self.state.uplinks[i - FIXED_SLOTS];
+                if revents & POLLIN != 0 {
+                    uplink.on_readable(&self.state.links, &mut rx, self.state.verbose, now);
+                }
+                if revents & (POLLERR | POLLHUP | POLLNVAL) != 0 {
+                    uplink.on_error();
+                }
+            }
+            let ubus = self.pollfds[SLOT_UBUS].revents;
+            if let Some(bus) = self.bus.as_mut() {
+                if ubus & POLLOUT != 0 {
+                    bus.on_ready(true, &mut self.state);
+                }
+                if ubus & !POLLOUT != 0 {
+                    bus.on_ready(false, &mut self.state);
+                }
+                if self.pollfds[SLOT_UBUS_WATCH].revents != 0 {
+                    bus.on_watch();
+                }
+            }
+            if self.pollfds[SLOT_NETLINK].revents != 0 {
+                self.on_netlink(&mut nl);
+            }
+            if self.pollfds[SLOT_SIGNALS].revents != 0 {
+                while let Ok(Some(sig)) = self.signals.read() {
+                    match sig {
+                        Signal::Terminate => {
+                            log_info!("exiting on signal");
+                            return Ok(());
+                        }
+                        Signal::Reload => {
+                            let _ = self.state.reload();
+                        }
+                        Signal::DumpCounters => self.state.log_counters(),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rebuilds the poll set in place (its capacity is reused: no allocation per wakeup).
+    /// Uplinks without a socket get fd -1, which poll ignores, so slot i stays uplink i.
+    fn fill_pollfds(&mut self) {
+        self.pollfds.clear();
+        self.pollfds
+            .push(poll::pollfd(self.signals.as_raw_fd(), POLLIN));
+        self.pollfds
+            .push(poll::pollfd(self.netlink.as_raw_fd(), POLLIN));
+        let (ubus_fd, ubus_events) = match self.bus.as_ref().and_then(Bus::conn_fd) {
+            Some((fd, true)) => (fd, POLLIN | POLLOUT),
+            Some((fd, false)) => (fd, POLLIN),
+            None => (-1, 0),
+        };
+        self.pollfds.push(poll::pollfd(ubus_fd, ubus_events));
+        let watch_fd = self.bus.as_ref().and_then(Bus::watch_fd).unwrap_or(-1);
+        self.pollfds.push(poll::pollfd(watch_fd, POLLIN));
+        for u in &self.state.uplinks {
+            let fd = u.socket().map_or(-1, |s| s.as_raw_fd());
+            self.pollfds.push(poll::pollfd(fd, POLLIN));
+        }
+    }
+
+    fn on_netlink(&mut self, buf: &mut [u8]) {
+        let mut changed = false;
+        // Bounded: a burst of link events is handled over a few wakeups at worst.
+        for _ in 0..64 {
+            match self.netlink.recv(buf) {
+                Ok(Some(n)) => {
+                    let mut dump_done = false;
+                    rtnl::parse(&buf[..n], |ev| {
+                        if ev == RtnlEvent::DumpDone {
+                            dump_done = true;
+                        }
+                        if let RtnlEvent::Error(errno) = ev {
+                            log_warn!("rtnetlink error {errno}");
+                        }
+                        changed |= self.state.links.apply(&ev);
+                    });
+                    if dump_done {
+                        self.next_dump();
+                    }
+                }
+                Ok(None) => break,
+                Err(e) if netlink::is_overrun(&e) => {
+                    // Events were lost: forget what we knew and ask again.
+                    log_warn!("rtnetlink events lost; re-reading links and addresses");
+                    self.state.links.clear();
+                    self.dump = DumpPhase::Links;
+                    if let Err(e) = self.netlink.request_dump(Dump::Links) {
+                        log_error!("{e}");
+                    }
+                    changed = true;
+                }
+                Err(e) => {
+                    log_error!("{e}");
+                    break;
+                }
+            }
+        }
+        if changed {
+            self.state.sync_uplinks();
+        }
+    }
+
+    fn next_dump(&mut self) {
+        self.dump = match self.dump {
+            DumpPhase::Links => match self.netlink.request_dump(Dump::Ipv6Addresses) {
+                Ok(()) => DumpPhase::Addresses,
+                Err(e) => {
+                    log_error!("{e}");
+                    DumpPhase::Done
+                }
+            },
+            DumpPhase::Addresses | DumpPhase::Done => DumpPhase::Done,
+        };
+    }
+}

@@ -1,0 +1,202 @@
+//! One configured uplink at run time: its decision core, its packet socket (while the link
+//! is up), and the state status reports.
+
+use crate::config::UplinkConfig;
+use crate::links::Links;
+use crate::responder::{InterfaceFacts, Responder, Verdict};
+use crate::rtnl::IfName;
+use crate::sys::packet::{PacketSocket, Recv};
+use crate::wire::{self, NA_FRAME_LEN};
+use crate::{log_debug, log_info, log_warn};
+
+/// Whether the uplink is receiving, as status shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkState {
+    /// No device by that name exists (yet).
+    Absent,
+    /// The device exists but is administratively down.
+    Down,
+    /// The packet socket is open and filtering NS.
+    Armed,
+    /// The device is up but the socket could not be opened (see `last_error`).
+    Failed,
+}
+
+impl LinkState {
+    pub fn is_armed(self) -> bool {
+        self == LinkState::Armed
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkState::Absent => "absent",
+            LinkState::Down => "down",
+            LinkState::Armed => "armed",
+            LinkState::Failed => "failed",
+        }
+    }
+}
+
+/// At most this many frames are handled per wakeup per uplink, so one flooded uplink cannot
+/// starve the others, signals or ubus.
+const RECV_BATCH: usize = 64;
+
+pub struct Uplink {
+    pub responder: Responder,
+    socket: Option<PacketSocket>,
+    pub state: LinkState,
+    pub last_error: Option<String>,
+}
+
+impl Uplink {
+    pub fn new(cfg: UplinkConfig, now_ns: u64) -> Uplink {
+        Uplink {
+            responder: Responder::new(cfg, now_ns),
+            socket: None,
+            state: LinkState::Absent,
+            last_error: None,
+        }
+    }
+
+    pub fn config(&self) -> &UplinkConfig {
+        self.responder.config()
+    }
+
+    pub fn socket(&self) -> Option<&PacketSocket> {
+        self.socket.as_ref()
+    }
+
+    /// Brings the socket in line with the link: open while the device exists, is up and has
+    /// an Ethernet address; closed otherwise. Reopened when the device was recreated under a
+    /// new index. `active` is false when the global `enabled` is off.
+    pub fn sync(&mut self, links: &Links, active: bool) {
+        let device = self.config().device.clone();
+        let (state, want_index) = match links.by_name(&device) {
+            _ if !active => (LinkState::Down, None),
+            None => (LinkState::Absent, None),
+            Some((_, link)) if !link.up => (LinkState::Down, None),
+            Some((_, link)) if link.mac.is_none() => {
+                self.fail(
+                    &device,
+                    "device has no Ethernet address; NDP needs a link layer",
+                );
+                return;
+            }
+            Some((ifindex, _)) => (LinkState::Armed, Some(ifindex)),
+        };
+        let Some(ifindex) = want_index else {
+            if self.socket.take().is_some() {
+                log_info!("disarmed device={device} state={}", state.as_str());
+            }
+            self.state = state;
+            return;
+        };
+        if self.socket.as_ref().map(PacketSocket::ifindex) == Some(ifindex) {
+            self.state = LinkState::Armed;
+            return;
+        }
+        self.socket = None;
+        match PacketSocket::open(ifindex) {
+            Ok(sock) => {
+                let mac = links.get(ifindex).and_then(|l| l.mac).unwrap_or_default();
+                log_info!("armed device={device} ifindex={ifindex} mac={mac}");
+                self.socket = Some(sock);
+                self.state = LinkState::Armed;
+                self.last_error = None;
+            }
+            Err(e) => self.fail(&device, &format!("cannot listen on {device}: {e}")),
+        }
+    }
+
+    fn fail(&mut self, device: &str, why: &str) {
+        self.socket = None;
+        self.state = LinkState::Failed;
+        // Log a problem once, not on every netlink event that re-checks it.
+        if self.last_error.as_deref() != Some(why) {
+            log_warn!("device={device}: {why}");
+            self.last_error = Some(why.to_string());
+        }
+    }
+
+    /// Handles the frames queued on the socket (bounded batch).
+    pub fn on_readable(&mut self, links: &Links, rx: &mut [u8], verbose: bool, now_ns: u64) {
+        let Some(sock) = self.socket.as_ref() else {
+            return;
+        };
+        let Some(link) = links.get(sock.ifindex()) else {
+            return;
+        };
+        let Some(mac) = link.mac else {
+            return;
+        };
+        let facts = InterfaceFacts {
+            mac,
+            link_local: link.link_local(),
+            addresses: &link.addresses,
+        };
+        // A stack copy of the name for log lines (device names are at most 15 bytes).
+        let device = IfName::try_from(self.responder.config().device.as_str()).unwrap_or_default();
+        let mut tx = [0u8; NA_FRAME_LEN];
+        for _ in 0..RECV_BATCH {
+            let len = match sock.recv(rx) {
+                Ok(Recv::Frame(n)) => n,
+                Ok(Recv::Truncated(n)) => {
+                    // Larger than any NS we can validate: counted as truncated.
+                    self.responder.count_oversized();
+                    if verbose {
+                        log_info!("drop device={device} reason=truncated length={n}");
+                    }
+                    continue;
+                }
+                Ok(Recv::Empty) => break,
+                Err(e) => {
+                    // ENETDOWN/ENXIO arrive once when the link goes; netlink tells us the rest.
+                    log_debug!("device={device}: {e}");
+                    break;
+                }
+            };
+            match self.responder.handle(&rx[..len], &facts, now_ns) {
+                Verdict::Answer(na) => {
+                    let sent = wire::emit_na(&na, &mut tx).map_err(|_| ()).and_then(|n| {
+                        sock.send(&tx[..n])
+                            .map_err(|e| log_debug!("device={device}: {e}"))
+                    });
+                    match sent {
+                        Ok(()) => self.responder.sent(),
+                        Err(()) => self.responder.send_failed(),
+                    }
+                    if verbose {
+                        log_info!(
+                            "answer device={device} target={} from={} na_src={} na_dst={} flags={}{}{}{}",
+                            na.target,
+                            na.ip_dst,
+                            na.ip_src,
+                            na.eth_dst,
+                            if na.router { "R" } else { "-" },
+                            if na.solicited { "S" } else { "-" },
+                            if na.override_flag { "O" } else { "-" },
+                            if sent.is_ok() { "" } else { " send_failed" },
+                        );
+                    }
+                }
+                Verdict::Drop(reason, ns) if verbose => match ns {
+                    Some(ns) => log_info!(
+                        "drop device={device} reason={} target={} from={}",
+                        reason.as_str(),
+                        ns.target,
+                        ns.ip_src
+                    ),
+                    None => log_info!("drop device={device} reason={}", reason.as_str()),
+                },
+                Verdict::Drop(..) | Verdict::Ignore => {}
+            }
+        }
+    }
+
+    /// After POLLERR: read and clear the socket error so poll does not spin on it.
+    pub fn on_error(&mut self) {
+        if let Some(err) = self.socket.as_ref().and_then(PacketSocket::take_error) {
+            log_debug!("device={}: {err}", self.config().device);
+        }
+    }
+}

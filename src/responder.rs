@@ -1,0 +1,625 @@
+//! The sans-I/O core: one uplink's configuration, the facts about its interface and a
+//! received frame in; an NA to send or a counted drop reason out. No syscalls, no clock, no
+//! allocation: the daemon supplies the time and does the I/O.
+
+use crate::config::{SourcePolicy, UplinkConfig};
+use crate::ratelimit::{SourceLimiter, TokenBucket};
+use crate::wire::{self, EthernetAddress, InvalidNs, NaFrame, NsFrame};
+use ipnet::Ipv6Net;
+use std::net::Ipv6Addr;
+
+/// Why an NS got no answer. Flat, so counters are an array indexed by it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DropReason {
+    // Invalid per RFC 4861 section 7.1.1 (and RFC 6980 for fragments).
+    Truncated,
+    Fragment,
+    HopLimit,
+    Checksum,
+    Code,
+    IcmpLength,
+    MulticastTarget,
+    OptionLength,
+    DadDestination,
+    DadSourceLladdr,
+    /// A multicast IPv6 source: never legitimate (RFC 4291 section 2.7), and answering it
+    /// would multicast our NA to a group at the sender's choosing.
+    MulticastSource,
+    // Valid, but not ours to answer.
+    /// Sent from the interface's own MAC (a loop, or our host's own NS).
+    OwnMac,
+    /// The target is assigned to the host on this interface: the kernel answers it.
+    OwnAddress,
+    OutOfRange,
+    Excluded,
+    // Over the answer budget.
+    RateLimit,
+    SourceRateLimit,
+}
+
+impl DropReason {
+    pub const COUNT: usize = 17;
+    pub const ALL: [DropReason; DropReason::COUNT] = [
+        DropReason::Truncated,
+        DropReason::Fragment,
+        DropReason::HopLimit,
+        DropReason::Checksum,
+        DropReason::Code,
+        DropReason::IcmpLength,
+        DropReason::MulticastTarget,
+        DropReason::OptionLength,
+        DropReason::DadDestination,
+        DropReason::DadSourceLladdr,
+        DropReason::MulticastSource,
+        DropReason::OwnMac,
+        DropReason::OwnAddress,
+        DropReason::OutOfRange,
+        DropReason::Excluded,
+        DropReason::RateLimit,
+        DropReason::SourceRateLimit,
+    ];
+
+    /// Stable key used in logs and in the ubus status.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropReason::Truncated => "truncated",
+            DropReason::Fragment => "fragment",
+            DropReason::HopLimit => "hop_limit",
+            DropReason::Checksum => "checksum",
+            DropReason::Code => "code",
+            DropReason::IcmpLength => "icmp_length",
+            DropReason::MulticastTarget => "multicast_target",
+            DropReason::OptionLength => "option_length",
+            DropReason::DadDestination => "dad_destination",
+            DropReason::DadSourceLladdr => "dad_source_lladdr",
+            DropReason::MulticastSource => "multicast_source",
+            DropReason::OwnMac => "own_mac",
+            DropReason::OwnAddress => "own_address",
+            DropReason::OutOfRange => "out_of_range",
+            DropReason::Excluded => "excluded",
+            DropReason::RateLimit => "rate_limit",
+            DropReason::SourceRateLimit => "source_rate_limit",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The counted reason for an invalid NS; `None` for frames that are not NS at all.
+    fn from_invalid(e: InvalidNs) -> Option<DropReason> {
+        Some(match e {
+            InvalidNs::NotNs => return None,
+            InvalidNs::Truncated => DropReason::Truncated,
+            InvalidNs::Fragment => DropReason::Fragment,
+            InvalidNs::HopLimit => DropReason::HopLimit,
+            InvalidNs::Checksum => DropReason::Checksum,
+            InvalidNs::Code => DropReason::Code,
+            InvalidNs::IcmpLength => DropReason::IcmpLength,
+            InvalidNs::MulticastTarget => DropReason::MulticastTarget,
+            InvalidNs::OptionLength => DropReason::OptionLength,
+            InvalidNs::DadDestination => DropReason::DadDestination,
+            InvalidNs::DadSourceLladdr => DropReason::DadSourceLladdr,
+        })
+    }
+}
+
+/// Per-uplink counters, 64-bit so they never wrap in a router's lifetime.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Every NS seen, valid or not.
+    pub ns_received: u64,
+    /// NAs handed to the kernel successfully.
+    pub na_sent: u64,
+    /// NAs the kernel refused to send (link went down between receive and send, ...).
+    pub send_errors: u64,
+    pub drops: [u64; DropReason::COUNT],
+}
+
+impl Counters {
+    pub fn drop_count(&self, reason: DropReason) -> u64 {
+        self.drops[reason.index()]
+    }
+}
+
+/// What the core needs to know about the interface, supplied by the daemon from rtnetlink.
+#[derive(Clone, Copy, Debug)]
+pub struct InterfaceFacts<'a> {
+    pub mac: EthernetAddress,
+    /// The interface's link-local address, for the `link-local` and `auto` source policies.
+    pub link_local: Option<Ipv6Addr>,
+    /// Every IPv6 address assigned to the interface.
+    pub addresses: &'a [Ipv6Addr],
+}
+
+/// Why a target is (not) answered, independent of any packet: used for decisions and for
+/// the ubus `explain` method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Coverage {
+    /// Inside this configured prefix.
+    Covered(Ipv6Net),
+    /// Inside `prefix` but also inside this exclude.
+    Excluded {
+        prefix: Ipv6Net,
+        exclude: Ipv6Net,
+    },
+    OutOfRange,
+}
+
+/// Which configured rule covers `target`. The most specific prefix wins, so a report names
+/// the rule a user would expect.
+pub fn coverage(cfg: &UplinkConfig, target: &Ipv6Addr) -> Coverage {
+    let Some(prefix) = cfg
+        .prefixes
+        .iter()
+        .filter(|p| p.contains(target))
+        .max_by_key(|p| p.prefix_len())
+    else {
+        return Coverage::OutOfRange;
+    };
+    match cfg.excludes.iter().find(|x| x.contains(target)) {
+        Some(exclude) => Coverage::Excluded {
+            prefix: *prefix,
+            exclude: *exclude,
+        },
+        None => Coverage::Covered(*prefix),
+    }
+}
+
+fn is_link_local(addr: &Ipv6Addr) -> bool {
+    addr.segments()[0] & 0xffc0 == 0xfe80
+}
+
+/// The IPv6 source of our NA for an NS from `ns_source` about `target`.
+pub fn na_source(
+    policy: SourcePolicy,
+    target: Ipv6Addr,
+    ns_source: &Ipv6Addr,
+    link_local: Option<Ipv6Addr>,
+) -> Ipv6Addr {
+    let use_link_local = match policy {
+        SourcePolicy::Target => false,
+        SourcePolicy::LinkLocal => true,
+        SourcePolicy::Auto => is_link_local(ns_source),
+    };
+    match (use_link_local, link_local) {
+        (true, Some(ll)) => ll,
+        // Without a link-local address (it may still be tentative) the target is the only
+        // address we can stand behind.
+        _ => target,
+    }
+}
+
+/// The policy decision for a valid NS, without rate limits.
+pub fn decide(
+    cfg: &UplinkConfig,
+    facts: &InterfaceFacts<'_>,
+    ns: &NsFrame,
+) -> Result<NaFrame, DropReason> {
+    if ns.eth_src == facts.mac {
+        return Err(DropReason::OwnMac);
+    }
+    if ns.ip_src.is_multicast() {
+        return Err(DropReason::MulticastSource);
+    }
+    if facts.addresses.contains(&ns.target) {
+        return Err(DropReason::OwnAddress);
+    }
+    match coverage(cfg, &ns.target) {
+        Coverage::OutOfRange => return Err(DropReason::OutOfRange),
+        Coverage::Excluded { .. } => return Err(DropReason::Excluded),
+        Coverage::Covered(_) => {}
+    }
+    let dad = ns.ip_src.is_unspecified();
+    // RFC 4861 section 7.2.4: a DAD probe (source ::) is answered to all-nodes with S clear;
+    // everything else is answered to the solicitation's source with S set.
+    let (ip_dst, eth_dst) = if dad {
+        let all_nodes = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
+        (all_nodes, EthernetAddress::from_ipv6_multicast(&all_nodes))
+    } else {
+        (ns.ip_src, ns.eth_src)
+    };
+    Ok(NaFrame {
+        eth_src: facts.mac,
+        eth_dst,
+        ip_src: na_source(cfg.source, ns.target, &ns.ip_src, facts.link_local),
+        ip_dst,
+        target: ns.target,
+        router: cfg.router,
+        solicited: !dad,
+        override_flag: cfg.override_flag,
+        target_lladdr: facts.mac,
+    })
+}
+
+/// The outcome of one received frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Send this NA (then report the result with `sent` or `send_failed`).
+    Answer(NaFrame),
+    /// A counted NS that gets no answer; the parsed NS when it was valid, for the -v log.
+    Drop(DropReason, Option<NsFrame>),
+    /// Not an NS at all (the filter lets extension-header frames through): not counted.
+    Ignore,
+}
+
+/// One uplink's decision state: its rules, answer budget and counters.
+pub struct Responder {
+    cfg: UplinkConfig,
+    uplink_budget: TokenBucket,
+    source_budget: SourceLimiter,
+    counters: Counters,
+}
+
+impl Responder {
+    pub fn new(cfg: UplinkConfig, now_ns: u64) -> Responder {
+        Responder {
+            uplink_budget: TokenBucket::new(cfg.rate_limit, now_ns),
+            source_budget: SourceLimiter::new(cfg.source_rate_limit),
+            cfg,
+            counters: Counters::default(),
+        }
+    }
+
+    pub fn config(&self) -> &UplinkConfig {
+        &self.cfg
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// Takes new rules and keeps the counters (a reload must not reset what status shows).
+    pub fn reconfigure(&mut self, cfg: UplinkConfig, now_ns: u64) {
+        if cfg.rate_limit != self.cfg.rate_limit {
+            self.uplink_budget = TokenBucket::new(cfg.rate_limit, now_ns);
+        }
+        if cfg.source_rate_limit != self.cfg.source_rate_limit {
+            self.source_budget = SourceLimiter::new(cfg.source_rate_limit);
+        }
+        self.cfg = cfg;
+    }
+
+    /// Decides on one received Ethernet frame.
+    pub fn handle(&mut self, frame: &[u8], facts: &InterfaceFacts<'_>, now_ns: u64) -> Verdict {
+        let ns = match wire::parse_ns(frame) {
+            Ok(ns) => ns,
+            Err(e) => {
+                let Some(reason) = DropReason::from_invalid(e) else {
+                    return Verdict::Ignore;
+                };
+                self.counters.ns_received += 1;
+                // A looped-back frame of our own is counted as such even when malformed.
+                let reason = match frame.get(6..12) {
+                    Some(src) if src == facts.mac.0 => DropReason::OwnMac,
+                    _ => reason,
+                };
+                return self.dropped(reason, None);
+            }
+        };
+        self.counters.ns_received += 1;
+        let na = match decide(&self.cfg, facts, &ns) {
+            Ok(na) => na,
+            Err(reason) => return self.dropped(reason, Some(ns)),
+        };
+        // Budget is spent only on answers. The source bucket is asked first, so a source over
+        // its own share does not also drain the uplink's budget.
+        if !self.source_budget.take(&ns.ip_src, now_ns) {
+            return self.dropped(DropReason::SourceRateLimit, Some(ns));
+        }
+        if !self.uplink_budget.take(now_ns) {
+            return self.dropped(DropReason::RateLimit, Some(ns));
+        }
+        Verdict::Answer(na)
+    }
+
+    fn dropped(&mut self, reason: DropReason, ns: Option<NsFrame>) -> Verdict {
+        self.counters.drops[reason.index()] += 1;
+        Verdict::Drop(reason, ns)
+    }
+
+    /// A frame too large for the receive buffer: it cannot be validated, so it is counted
+    /// as a truncated NS.
+    pub fn count_oversized(&mut self) {
+        self.counters.ns_received += 1;
+        self.counters.drops[DropReason::Truncated.index()] += 1;
+    }
+
+    /// The daemon reports whether the kernel took the NA.
+    pub fn sent(&mut self) {
+        self.counters.na_sent += 1;
+    }
+
+    pub fn send_failed(&mut self) {
+        self.counters.send_errors += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RateLimit;
+    use crate::wire::{emit_ns, solicited_node, NS_FRAME_LEN_MAX};
+
+    const OUR_MAC: EthernetAddress = EthernetAddress([0x02, 0x00, 0x00, 0x00, 0x01, 0x00]);
+    const ROUTER_MAC: EthernetAddress = EthernetAddress([0x02, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    const SEC: u64 = 1_000_000_000;
+
+    fn ip(s: &str) -> Ipv6Addr {
+        s.parse().unwrap()
+    }
+
+    fn uplink() -> UplinkConfig {
+        UplinkConfig {
+            name: "wan".into(),
+            device: "eth0".into(),
+            interface: None,
+            prefixes: vec!["2001:db8:1:2::1:0/112".parse().unwrap()],
+            excludes: vec!["2001:db8:1:2::1:ff/128".parse().unwrap()],
+            source: SourcePolicy::Target,
+            router: true,
+            override_flag: false,
+            rate_limit: RateLimit { rate: 0, burst: 0 },
+            source_rate_limit: RateLimit { rate: 0, burst: 0 },
+        }
+    }
+
+    const HOST_ADDRS: [Ipv6Addr; 2] = [
+        Ipv6Addr::new(0x2001, 0xdb8, 1, 2, 0, 0, 0, 0x100),
+        Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x100),
+    ];
+
+    fn facts() -> InterfaceFacts<'static> {
+        InterfaceFacts {
+            mac: OUR_MAC,
+            link_local: Some(HOST_ADDRS[1]),
+            addresses: &HOST_ADDRS,
+        }
+    }
+
+    /// A multicast NS from the router's link-local address for `target`.
+    fn ns(target: &str) -> NsFrame {
+        let target = ip(target);
+        let dst = solicited_node(&target);
+        NsFrame {
+            eth_src: ROUTER_MAC,
+            eth_dst: EthernetAddress::from_ipv6_multicast(&dst),
+            ip_src: ip("fe80::1"),
+            ip_dst: dst,
+            hop_limit: 255,
+            target,
+            source_lladdr: Some(ROUTER_MAC),
+        }
+    }
+
+    fn frame(ns: &NsFrame) -> Vec<u8> {
+        let mut buf = [0u8; NS_FRAME_LEN_MAX];
+        let n = emit_ns(ns, &mut buf).unwrap();
+        buf[..n].to_vec()
+    }
+
+    fn handle(r: &mut Responder, ns: &NsFrame) -> Verdict {
+        r.handle(&frame(ns), &facts(), 0)
+    }
+
+    fn answer(v: Verdict) -> NaFrame {
+        match v {
+            Verdict::Answer(na) => na,
+            other => panic!("expected an answer, got {other:?}"),
+        }
+    }
+
+    fn dropped(v: Verdict) -> DropReason {
+        match v {
+            Verdict::Drop(r, _) => r,
+            other => panic!("expected a drop, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn multicast_ns_is_answered_from_the_target_to_the_solicitor() {
+        let mut r = Responder::new(uplink(), 0);
+        let na = answer(handle(&mut r, &ns("2001:db8:1:2::1:5")));
+        assert_eq!(
+            na,
+            NaFrame {
+                eth_src: OUR_MAC,
+                eth_dst: ROUTER_MAC,
+                ip_src: ip("2001:db8:1:2::1:5"),
+                ip_dst: ip("fe80::1"),
+                target: ip("2001:db8:1:2::1:5"),
+                router: true,
+                solicited: true,
+                override_flag: false,
+                target_lladdr: OUR_MAC,
+            }
+        );
+        assert_eq!(r.counters().ns_received, 1);
+    }
+
+    #[test]
+    fn unicast_reachability_probe_is_answered() {
+        let mut r = Responder::new(uplink(), 0);
+        let mut probe = ns("2001:db8:1:2::1:5");
+        probe.ip_src = ip("2001:db8:1:2::1");
+        probe.ip_dst = probe.target;
+        probe.eth_dst = OUR_MAC;
+        probe.source_lladdr = None; // RFC 4861 section 7.2.2: SHOULD, not MUST, for unicast
+        let na = answer(handle(&mut r, &probe));
+        assert_eq!(
+            (na.ip_dst, na.eth_dst, na.solicited),
+            (probe.ip_src, ROUTER_MAC, true)
+        );
+        assert_eq!(na.ip_src, probe.target);
+    }
+
+    #[test]
+    fn dad_probe_is_answered_to_all_nodes_without_solicited() {
+        let mut r = Responder::new(uplink(), 0);
+        let mut dad = ns("2001:db8:1:2::1:5");
+        dad.ip_src = Ipv6Addr::UNSPECIFIED;
+        dad.source_lladdr = None;
+        let na = answer(handle(&mut r, &dad));
+        assert_eq!(na.ip_dst, ip("ff02::1"));
+        assert_eq!(na.eth_dst, EthernetAddress([0x33, 0x33, 0, 0, 0, 1]));
+        assert!(!na.solicited);
+        assert_eq!(na.ip_src, dad.target);
+    }
+
+    #[test]
+    fn policy_drops_are_counted_by_reason() {
+        let mut r = Responder::new(uplink(), 0);
+        let cases = [
+            ("2001:db8:1:2::2:5", DropReason::OutOfRange),
+            ("2001:db8:1:3::1:5", DropReason::OutOfRange),
+            ("2001:db8:1:2::1:ff", DropReason::Excluded),
+            ("2001:db8:1:2::100", DropReason::OwnAddress),
+        ];
+        for (target, reason) in cases {
+            assert_eq!(dropped(handle(&mut r, &ns(target))), reason, "{target}");
+        }
+        let mut own = ns("2001:db8:1:2::1:5");
+        own.eth_src = OUR_MAC;
+        assert_eq!(dropped(handle(&mut r, &own)), DropReason::OwnMac);
+        let mut mcast = ns("2001:db8:1:2::1:5");
+        mcast.ip_src = ip("ff02::1");
+        assert_eq!(dropped(handle(&mut r, &mcast)), DropReason::MulticastSource);
+        let c = r.counters();
+        assert_eq!(c.ns_received, 6);
+        assert_eq!(c.drop_count(DropReason::MulticastSource), 1);
+        assert_eq!(c.drop_count(DropReason::OutOfRange), 2);
+        assert_eq!(c.drop_count(DropReason::Excluded), 1);
+        assert_eq!(c.drop_count(DropReason::OwnAddress), 1);
+        assert_eq!(c.drop_count(DropReason::OwnMac), 1);
+    }
+
+    #[test]
+    fn invalid_ns_are_counted_by_rfc_rule() {
+        let mut r = Responder::new(uplink(), 0);
+        let mut low_hop = ns("2001:db8:1:2::1:5");
+        low_hop.hop_limit = 64;
+        assert_eq!(dropped(handle(&mut r, &low_hop)), DropReason::HopLimit);
+        let mut bad_sum = frame(&ns("2001:db8:1:2::1:5"));
+        bad_sum[14 + 40 + 2] ^= 0x55;
+        assert_eq!(
+            dropped(r.handle(&bad_sum, &facts(), 0)),
+            DropReason::Checksum
+        );
+        let good = frame(&ns("2001:db8:1:2::1:5"));
+        assert_eq!(
+            dropped(r.handle(&good[..40], &facts(), 0)),
+            DropReason::Truncated
+        );
+        // An invalid frame from our own MAC is a loop first and an invalid NS second.
+        let mut looped = bad_sum.clone();
+        looped[6..12].copy_from_slice(&OUR_MAC.0);
+        assert_eq!(dropped(r.handle(&looped, &facts(), 0)), DropReason::OwnMac);
+        assert_eq!(r.counters().ns_received, 4);
+        assert_eq!(r.counters().drop_count(DropReason::Checksum), 1);
+    }
+
+    #[test]
+    fn every_invalid_kind_maps_to_its_own_counter() {
+        let mut seen = Vec::new();
+        for e in InvalidNs::ALL {
+            match DropReason::from_invalid(e) {
+                None => assert_eq!(e, InvalidNs::NotNs),
+                Some(d) => {
+                    assert_eq!(d.as_str(), e.as_str());
+                    assert!(!seen.contains(&d));
+                    seen.push(d);
+                }
+            }
+        }
+        assert_eq!(seen.len(), InvalidNs::ALL.len() - 1);
+    }
+
+    #[test]
+    fn frames_that_are_not_ns_are_ignored_uncounted() {
+        let mut r = Responder::new(uplink(), 0);
+        let mut not_ns = frame(&ns("2001:db8:1:2::1:5"));
+        not_ns[12] = 0x08; // EtherType IPv4
+        not_ns[13] = 0x00;
+        assert_eq!(r.handle(&not_ns, &facts(), 0), Verdict::Ignore);
+        assert_eq!(r.counters(), &Counters::default());
+    }
+
+    #[test]
+    fn flags_and_source_policies_follow_config() {
+        let mut cfg = uplink();
+        cfg.router = false;
+        cfg.override_flag = true;
+        cfg.source = SourcePolicy::LinkLocal;
+        let mut r = Responder::new(cfg.clone(), 0);
+        let na = answer(handle(&mut r, &ns("2001:db8:1:2::1:5")));
+        assert!(!na.router && na.override_flag);
+        assert_eq!(na.ip_src, HOST_ADDRS[1]);
+
+        cfg.source = SourcePolicy::Auto;
+        r.reconfigure(cfg, 0);
+        let from_ll = answer(handle(&mut r, &ns("2001:db8:1:2::1:5")));
+        assert_eq!(from_ll.ip_src, HOST_ADDRS[1]);
+        let mut from_global = ns("2001:db8:1:2::1:5");
+        from_global.ip_src = ip("2001:db8:1:2::1");
+        assert_eq!(
+            answer(handle(&mut r, &from_global)).ip_src,
+            from_global.target
+        );
+    }
+
+    #[test]
+    fn link_local_policy_falls_back_to_target_without_link_local() {
+        assert_eq!(
+            na_source(
+                SourcePolicy::LinkLocal,
+                ip("2001:db8::5"),
+                &ip("fe80::1"),
+                None
+            ),
+            ip("2001:db8::5")
+        );
+    }
+
+    #[test]
+    fn most_specific_prefix_is_reported() {
+        let mut cfg = uplink();
+        cfg.prefixes.push("2001:db8:1:2::/64".parse().unwrap());
+        assert_eq!(
+            coverage(&cfg, &ip("2001:db8:1:2::1:5")),
+            Coverage::Covered("2001:db8:1:2::1:0/112".parse().unwrap())
+        );
+        assert_eq!(
+            coverage(&cfg, &ip("2001:db8:1:2::9:5")),
+            Coverage::Covered("2001:db8:1:2::/64".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn rate_limits_bound_answers_and_count_drops() {
+        let mut cfg = uplink();
+        cfg.rate_limit = RateLimit { rate: 3, burst: 3 };
+        cfg.source_rate_limit = RateLimit { rate: 2, burst: 2 };
+        let mut r = Responder::new(cfg, 0);
+        let from = |src: &str| {
+            let mut n = ns("2001:db8:1:2::1:5");
+            n.ip_src = ip(src);
+            frame(&n)
+        };
+        let v: Vec<Verdict> = ["fe80::1", "fe80::1", "fe80::1", "fe80::2", "fe80::3"]
+            .iter()
+            .map(|s| r.handle(&from(s), &facts(), 0))
+            .collect();
+        assert!(matches!(v[0], Verdict::Answer(_)) && matches!(v[1], Verdict::Answer(_)));
+        assert_eq!(dropped(v[2]), DropReason::SourceRateLimit);
+        assert!(matches!(v[3], Verdict::Answer(_)));
+        assert_eq!(dropped(v[4]), DropReason::RateLimit);
+        // One second later the budget is back.
+        assert!(matches!(
+            r.handle(&from("fe80::3"), &facts(), SEC),
+            Verdict::Answer(_)
+        ));
+        // Reconfiguring keeps counters.
+        r.reconfigure(uplink(), SEC);
+        assert_eq!(r.counters().drop_count(DropReason::RateLimit), 1);
+    }
+}

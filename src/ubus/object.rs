@@ -1,0 +1,292 @@
+//! Sans-I/O state machine for one object registered on ubus: feed it the bytes read from
+//! the socket, take its events, send what it queues. Mirrors libubus (`libubus-obj.c`
+//! `ubus_add_object` / `ubus_process_invoke`, `libubus-req.c` replies), but also checks
+//! the call's arguments against the method signature, which libubus leaves to handlers.
+
+use super::blob::BlobError;
+use super::blobmsg::{BlobmsgBuilder, BlobmsgList, BlobmsgType};
+use super::error::UbusError;
+use super::msg::{self, attr, FrameReassembler, Message, MsgAttrs, MsgHeader, MsgType};
+
+/// Sequence number of our ADD_OBJECT: libubus numbers requests from 1 (`++request_seq`)
+/// and registering is the only request this client makes.
+const ADD_OBJECT_SEQ: u16 = 1;
+
+/// A method of the object and its argument signature (name, blobmsg type), published in
+/// ADD_OBJECT and enforced on every call.
+#[derive(Debug)]
+pub struct Method {
+    pub name: &'static str,
+    pub args: &'static [(&'static str, BlobmsgType)],
+}
+
+/// `enum ubus_msg_status`, the codes a method call can end with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Status {
+    Ok = 0,
+    InvalidCommand = 1,
+    InvalidArgument = 2,
+    MethodNotFound = 3,
+    NotFound = 4,
+    NoData = 5,
+    PermissionDenied = 6,
+    Timeout = 7,
+    NotSupported = 8,
+    UnknownError = 9,
+}
+
+/// A validated call of one of our methods, to be answered with [`ObjectClient::reply`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// The caller's sequence number, echoed in the reply.
+    pub seq: u16,
+    /// The caller's client id, the header peer of the reply.
+    pub peer: u32,
+    pub method: &'static str,
+    /// The DATA payload: blobmsg arguments, read with [`BlobmsgList`]. Every field has a
+    /// name and type from the method's signature (none repeated); absent ones are the
+    /// handler's business.
+    pub args: Vec<u8>,
+    /// The caller asked for no answer (`UBUS_ATTR_NO_REPLY`); `reply` then sends nothing.
+    pub no_reply: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// ubusd accepted the object under this id.
+    Registered {
+        object_id: u32,
+    },
+    Call(Call),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    AwaitHello,
+    /// ADD_OBJECT sent; the DATA reply carries the object id, the STATUS closes it.
+    AwaitRegistration {
+        object_id: Option<u32>,
+    },
+    Registered {
+        object_id: u32,
+    },
+}
+
+#[derive(Debug)]
+pub struct ObjectClient {
+    name: String,
+    methods: &'static [Method],
+    state: State,
+    frames: FrameReassembler,
+    out: Vec<u8>,
+}
+
+impl ObjectClient {
+    pub fn new(object_name: &str, methods: &'static [Method]) -> Self {
+        ObjectClient {
+            name: object_name.to_owned(),
+            methods,
+            state: State::AwaitHello,
+            frames: FrameReassembler::new(),
+            out: Vec::new(),
+        }
+    }
+
+    /// Bytes read from the socket, in any chunking.
+    pub fn receive(&mut self, bytes: &[u8]) {
+        self.frames.push(bytes);
+    }
+
+    /// Process buffered frames until one yields an event. Invalid calls are answered
+    /// here (STATUS only) without an event. An error means the connection is unusable.
+    pub fn next_event(&mut self) -> Result<Option<Event>, UbusError> {
+        loop {
+            let Some(frame) = self.frames.next_frame()? else {
+                return Ok(None);
+            };
+            let msg = Message::parse(frame)?;
+            let attrs = msg.parse_attrs()?;
+            let session = Session {
+                name: &self.name,
+                methods: self.methods,
+                state: &mut self.state,
+                out: &mut self.out,
+            };
+            if let Some(event) = session.handle(msg.header, &attrs)? {
+                return Ok(Some(event));
+            }
+        }
+    }
+
+    /// Bytes waiting to be written to the socket.
+    pub fn outgoing(&self) -> &[u8] {
+        &self.out
+    }
+
+    /// Drop the first `n` bytes of [`outgoing`](Self::outgoing) after writing them.
+    pub fn consume_outgoing(&mut self, n: usize) {
+        self.out.drain(..n.min(self.out.len()));
+    }
+
+    /// Answer `call`: the reply table as DATA (if any), then STATUS, both with the call's
+    /// seq and peer (`ubus_send_reply` + `ubus_complete_deferred_request`). A reply too
+    /// large for one frame is replaced by STATUS UNKNOWN_ERROR, since ubusd would drop
+    /// the whole connection for it.
+    pub fn reply(&mut self, call: &Call, result: Result<Option<Vec<u8>>, Status>) {
+        let Some(object_id) = self.object_id() else {
+            return;
+        };
+        if call.no_reply {
+            return;
+        }
+        let status = match result {
+            Ok(Some(data)) => match msg::build_data(call.seq, call.peer, object_id, &data) {
+                Ok(frame) => {
+                    self.out.extend_from_slice(&frame);
+                    Status::Ok
+                }
+                Err(_) => Status::UnknownError,
+            },
+            Ok(None) => Status::Ok,
+            Err(status) => status,
+        };
+        let frame = msg::build_status(call.seq, call.peer, status as u32, object_id);
+        self.out.extend_from_slice(&frame);
+    }
+
+    /// The id ubusd gave the object, once registered.
+    pub fn object_id(&self) -> Option<u32> {
+        match self.state {
+            State::Registered { object_id } => Some(object_id),
+            _ => None,
+        }
+    }
+}
+
+/// The parts of [`ObjectClient`] a frame may change, borrowed apart from the reassembler
+/// that still holds the frame.
+struct Session<'c> {
+    name: &'c str,
+    methods: &'static [Method],
+    state: &'c mut State,
+    out: &'c mut Vec<u8>,
+}
+
+impl Session<'_> {
+    fn handle(self, hdr: MsgHeader, attrs: &MsgAttrs<'_>) -> Result<Option<Event>, UbusError> {
+        let msg_type = MsgType::from_code(hdr.msg_type);
+        match (*self.state, msg_type) {
+            (State::AwaitHello, Some(MsgType::Hello)) => {
+                let add = msg::build_add_object(ADD_OBJECT_SEQ, self.name, &self.signature())?;
+                self.out.extend_from_slice(&add);
+                *self.state = State::AwaitRegistration { object_id: None };
+                Ok(None)
+            }
+            (State::AwaitHello, _) => Err(UbusError::Protocol("first message is not HELLO")),
+            (_, Some(MsgType::Hello)) => Err(UbusError::Protocol("HELLO in an open session")),
+            (State::AwaitRegistration { .. }, Some(MsgType::Data)) if hdr.seq == ADD_OBJECT_SEQ => {
+                *self.state = State::AwaitRegistration {
+                    object_id: attrs.u32(attr::OBJID),
+                };
+                Ok(None)
+            }
+            (State::AwaitRegistration { object_id }, Some(MsgType::Status))
+                if hdr.seq == ADD_OBJECT_SEQ =>
+            {
+                match attrs.u32(attr::STATUS) {
+                    Some(0) => {}
+                    Some(code) => return Err(UbusError::RegistrationFailed(code)),
+                    None => return Err(UbusError::Protocol("ADD_OBJECT STATUS without a code")),
+                }
+                let object_id =
+                    object_id.ok_or(UbusError::Protocol("ADD_OBJECT reply without OBJID"))?;
+                *self.state = State::Registered { object_id };
+                Ok(Some(Event::Registered { object_id }))
+            }
+            (State::Registered { object_id }, Some(MsgType::Invoke)) => {
+                Ok(self.invoke(object_id, hdr, attrs))
+            }
+            (_, Some(MsgType::Invoke)) => {
+                Err(UbusError::Protocol("INVOKE before the object was added"))
+            }
+            // Subscriber notifications (NOTIFY), stray replies and newer message types
+            // concern features we do not use.
+            _ => Ok(None),
+        }
+    }
+
+    /// SIGNATURE of ADD_OBJECT (`ubus_push_method_data`): per method a blobmsg table named
+    /// after it holding one INT32 per argument, whose value is the argument's type code.
+    fn signature(&self) -> Vec<u8> {
+        let mut b = BlobmsgBuilder::new();
+        for method in self.methods {
+            let table = b.open_table(method.name);
+            for &(name, kind) in method.args {
+                b.put_u32(name, kind as u32);
+            }
+            b.close(table);
+        }
+        b.finish()
+    }
+
+    /// `ubus_process_invoke`, with the same order of checks, plus argument validation.
+    fn invoke(self, our_id: u32, hdr: MsgHeader, attrs: &MsgAttrs<'_>) -> Option<Event> {
+        // Without OBJID a reply could not name the object; libubus ignores such frames.
+        let object_id = attrs.u32(attr::OBJID)?;
+        let no_reply = attrs.u8(attr::NO_REPLY).is_some_and(|v| v != 0);
+        let checked = if object_id != our_id {
+            Err(Status::NotFound)
+        } else {
+            self.check_call(attrs)
+        };
+        match checked {
+            Ok((method, args)) => Some(Event::Call(Call {
+                seq: hdr.seq,
+                peer: hdr.peer,
+                method: method.name,
+                args: args.to_vec(),
+                no_reply,
+            })),
+            Err(status) => {
+                // README rule 5: a NO_REPLY invoke gets nothing back, errors included.
+                if !no_reply {
+                    let frame = msg::build_status(hdr.seq, hdr.peer, status as u32, object_id);
+                    self.out.extend_from_slice(&frame);
+                }
+                None
+            }
+        }
+    }
+
+    fn check_call<'a>(&self, attrs: &MsgAttrs<'a>) -> Result<(&'static Method, &'a [u8]), Status> {
+        let name = attrs.str(attr::METHOD).ok_or(Status::InvalidArgument)?;
+        let method = self
+            .methods
+            .iter()
+            .find(|m| m.name == name)
+            .ok_or(Status::MethodNotFound)?;
+        let args = attrs.nested(attr::DATA).ok_or(Status::InvalidArgument)?;
+        match args_match(method, args) {
+            Ok(true) => Ok((method, args)),
+            Ok(false) | Err(_) => Err(Status::InvalidArgument),
+        }
+    }
+}
+
+/// Every argument is well-formed, named in the signature with the same type, and given
+/// at most once. Linear in fields times signature length, whatever the caller sends.
+fn args_match(method: &Method, data: &[u8]) -> Result<bool, BlobError> {
+    let mut seen = vec![false; method.args.len()];
+    for field in BlobmsgList::new(data).iter() {
+        let field = field?;
+        let Some(i) = method.args.iter().position(|&(n, _)| n == field.name) else {
+            return Ok(false);
+        };
+        if seen[i] || method.args[i].1 != field.value.blobmsg_type() {
+            return Ok(false);
+        }
+        seen[i] = true;
+    }
+    Ok(true)
+}

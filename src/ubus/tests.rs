@@ -1,0 +1,550 @@
+//! Replays of frames captured from a real ubusd (see `../shared/fixtures/ubus/README.md`):
+//! we play ubusd's side byte for byte and compare what the client sends with what the
+//! libubus server sent. Ids are read from the recorded frames, never typed in.
+
+use std::io::{Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+
+use super::blob;
+use super::blobmsg::{to_json, BlobmsgBuilder, BlobmsgList, BlobmsgType, BlobmsgValue};
+use super::conn::UbusConnection;
+use super::fixtures::{self, frames, recorded_status_reply};
+use super::msg::{self, attr, Message, MsgType};
+use super::object::{Call, Event, Method, ObjectClient, Status};
+use super::UbusError;
+
+/// The object of the recorded test server: `status` and `reload`, no arguments.
+static NDP_METHODS: [Method; 2] = [
+    Method {
+        name: "status",
+        args: &[],
+    },
+    Method {
+        name: "reload",
+        args: &[],
+    },
+];
+
+/// ubus's `examples/server.c` object "test" (see 20-example-server-register.txt).
+static EXAMPLE_METHODS: [Method; 3] = [
+    Method {
+        name: "hello",
+        args: &[("id", BlobmsgType::Int32), ("msg", BlobmsgType::String)],
+    },
+    Method {
+        name: "watch",
+        args: &[("id", BlobmsgType::Int32), ("counter", BlobmsgType::Int32)],
+    },
+    Method {
+        name: "count",
+        args: &[("to", BlobmsgType::Int32), ("string", BlobmsgType::String)],
+    },
+];
+
+const FROM_UBUSD: (&str, &str) = ("ubusd", "server");
+const TO_UBUSD: (&str, &str) = ("server", "ubusd");
+
+fn from_ubusd(name: &str) -> Vec<Vec<u8>> {
+    frames(name, FROM_UBUSD.0, FROM_UBUSD.1)
+}
+
+fn to_ubusd(name: &str) -> Vec<Vec<u8>> {
+    frames(name, TO_UBUSD.0, TO_UBUSD.1)
+}
+
+/// The object id in the recorded ADD_OBJECT reply (the DATA frame with OBJID).
+fn recorded_object_id(register: &str) -> u32 {
+    from_ubusd(register)
+        .iter()
+        .find_map(|f| {
+            let m = Message::parse(f).ok()?;
+            (m.msg_type() == Some(MsgType::Data)).then_some(())?;
+            m.parse_attrs().ok()?.u32(attr::OBJID)
+        })
+        .expect("no OBJID in the ADD_OBJECT reply")
+}
+
+fn drain_events(client: &mut ObjectClient) -> Vec<Event> {
+    std::iter::from_fn(|| client.next_event().unwrap()).collect()
+}
+
+fn take_outgoing(client: &mut ObjectClient) -> Vec<u8> {
+    let out = client.outgoing().to_vec();
+    client.consume_outgoing(out.len());
+    out
+}
+
+/// Replay a registration transcript; check the ADD_OBJECT against the recorded one.
+fn register(transcript: &str, name: &str, methods: &'static [Method]) -> ObjectClient {
+    let mut client = ObjectClient::new(name, methods);
+    let ubusd = from_ubusd(transcript);
+    client.receive(&ubusd[0]);
+    assert_eq!(drain_events(&mut client), []);
+    assert_eq!(
+        take_outgoing(&mut client),
+        to_ubusd(transcript)[0],
+        "ADD_OBJECT"
+    );
+    for f in &ubusd[1..] {
+        client.receive(f);
+    }
+    let object_id = recorded_object_id(transcript);
+    assert_eq!(drain_events(&mut client), [Event::Registered { object_id }]);
+    assert_eq!(client.object_id(), Some(object_id));
+    assert_eq!(client.outgoing(), []);
+    client
+}
+
+fn ndp_client() -> ObjectClient {
+    register("01-server-register.txt", "ndpresponder", &NDP_METHODS)
+}
+
+/// Feed the INVOKE ubusd forwarded to the server in `transcript`; return the events.
+fn invoke(client: &mut ObjectClient, transcript: &str) -> Vec<Event> {
+    let ubusd = from_ubusd(transcript);
+    assert_eq!(ubusd.len(), 1, "{transcript}: one INVOKE to the server");
+    client.receive(&ubusd[0]);
+    drain_events(client)
+}
+
+fn single_call(events: Vec<Event>) -> Call {
+    match <[Event; 1]>::try_from(events) {
+        Ok([Event::Call(call)]) => call,
+        other => panic!("expected one call, got {other:?}"),
+    }
+}
+
+#[test]
+fn add_object_without_arguments_matches_recording() {
+    ndp_client();
+}
+
+#[test]
+fn add_object_signature_with_arguments_matches_example_server() {
+    register("20-example-server-register.txt", "test", &EXAMPLE_METHODS);
+}
+
+#[test]
+fn status_reply_matches_recording() {
+    let mut client = ndp_client();
+    let call = single_call(invoke(&mut client, "04-call-status.txt"));
+    let recorded = from_ubusd("04-call-status.txt");
+    let invoke = Message::parse(&recorded[0]).unwrap().header;
+    assert_eq!((call.seq, call.peer), (invoke.seq, invoke.peer));
+    assert_eq!(
+        (call.method, call.args.as_slice(), call.no_reply),
+        ("status", &[][..], false)
+    );
+    client.reply(&call, Ok(Some(recorded_status_reply(0))));
+    assert_eq!(
+        take_outgoing(&mut client),
+        to_ubusd("04-call-status.txt").concat()
+    );
+}
+
+#[test]
+fn reload_replies_status_only() {
+    let mut client = ndp_client();
+    let call = single_call(invoke(&mut client, "05-call-reload.txt"));
+    assert_eq!(call.method, "reload");
+    client.reply(&call, Ok(None));
+    assert_eq!(
+        take_outgoing(&mut client),
+        to_ubusd("05-call-reload.txt").concat()
+    );
+}
+
+#[test]
+fn unknown_method_is_answered_without_event() {
+    let mut client = ndp_client();
+    assert_eq!(invoke(&mut client, "06-call-unknown-method.txt"), []);
+    assert_eq!(
+        take_outgoing(&mut client),
+        to_ubusd("06-call-unknown-method.txt").concat()
+    );
+}
+
+#[test]
+fn undeclared_argument_is_invalid() {
+    // The recorded libubus server ignored {"verbose":true}; we check arguments against
+    // the signature, so the same frame gets STATUS 2 instead of the recorded reply.
+    let mut client = ndp_client();
+    assert_eq!(invoke(&mut client, "07-call-status-with-args.txt"), []);
+    let recorded = to_ubusd("07-call-status-with-args.txt");
+    let mut expected = recorded.last().unwrap().clone();
+    let parsed = Message::parse(&expected).unwrap();
+    assert_eq!(parsed.parse_attrs().unwrap().u32(attr::STATUS), Some(0));
+    // STATUS value is the last byte of the first attribute (offset 16..20).
+    expected[19] = Status::InvalidArgument as u8;
+    assert_eq!(take_outgoing(&mut client), expected);
+}
+
+#[test]
+fn wrongly_typed_argument_is_invalid_like_example_server() {
+    let mut client = register("20-example-server-register.txt", "test", &EXAMPLE_METHODS);
+    assert_eq!(
+        invoke(&mut client, "23-example-call-count-invalid-argument.txt"),
+        []
+    );
+    assert_eq!(
+        take_outgoing(&mut client),
+        to_ubusd("23-example-call-count-invalid-argument.txt").concat()
+    );
+}
+
+#[test]
+fn call_with_typed_arguments_matches_example_server() {
+    let mut client = register("20-example-server-register.txt", "test", &EXAMPLE_METHODS);
+    let call = single_call(invoke(&mut client, "22-example-call-hello-deferred-fd.txt"));
+    assert_eq!(call.method, "hello");
+    let args = BlobmsgList::new(&call.args);
+    assert_eq!(args.get("id").unwrap(), Some(BlobmsgValue::Int32(1)));
+    let Some(BlobmsgValue::String(text)) = args.get("msg").unwrap() else {
+        panic!("msg missing");
+    };
+    let mut reply = BlobmsgBuilder::new();
+    reply.put_string("message", &format!("test received a message: {text}"));
+    client.reply(&call, Ok(Some(reply.finish())));
+    assert_eq!(
+        take_outgoing(&mut client),
+        to_ubusd("22-example-call-hello-deferred-fd.txt").concat()
+    );
+}
+
+/// Data payload of the DATA frame (seq 2) in `frame`.
+fn data_payload(frame: &[u8]) -> Vec<u8> {
+    let m = Message::parse(frame).unwrap();
+    assert_eq!(m.msg_type(), Some(MsgType::Data));
+    m.parse_attrs()
+        .unwrap()
+        .nested(attr::DATA)
+        .unwrap()
+        .to_vec()
+}
+
+#[test]
+fn json_matches_cli_indented() {
+    let data = data_payload(&to_ubusd("04-call-status.txt")[0]);
+    let expected = fixtures::read("cli-output/call-status.stdout");
+    assert_eq!(to_json(&data, true).unwrap() + "\n", expected);
+}
+
+#[test]
+fn json_matches_cli_single_line() {
+    // `ubus -S call` ran as connection 9 of the raw capture, after one reload.
+    let capture = fixtures::read("capture-ndpresponder.jsonl");
+    let frame = capture
+        .lines()
+        .filter(|l| l.contains("\"conn\": 9,") && l.contains("\"dir\": \"ubusd->client\""))
+        .filter_map(|l| l.split("\"hex\": \"").nth(1)?.split('"').next())
+        .map(fixtures::hex)
+        .find(|f| f.get(1) == Some(&(MsgType::Data as u8)) && f.get(2..4) == Some(&[0, 2]))
+        .expect("DATA reply of the -S call");
+    let data = data_payload(&frame);
+    assert_eq!(data, recorded_status_reply(1));
+    let expected = fixtures::read("cli-output/call-status-S.stdout");
+    assert_eq!(to_json(&data, false).unwrap() + "\n", expected);
+}
+
+/// Replace INVOKE `frame`'s root with its attributes plus NO_REPLY=1.
+fn with_no_reply(frame: &[u8]) -> Vec<u8> {
+    let m = Message::parse(frame).unwrap();
+    let mut out = frame[..msg::MSGHDR_LEN].to_vec();
+    let root = blob::begin_nested(&mut out, 0, false);
+    out.extend_from_slice(m.attrs);
+    blob::put_attr(&mut out, attr::NO_REPLY, false, &[1]);
+    blob::end_nested(&mut out, root);
+    out
+}
+
+#[test]
+fn no_reply_sends_nothing() {
+    let mut client = ndp_client();
+    client.receive(&with_no_reply(&from_ubusd("05-call-reload.txt")[0]));
+    let call = single_call(drain_events(&mut client));
+    assert!(call.no_reply);
+    client.reply(&call, Ok(None));
+    client.receive(&with_no_reply(&from_ubusd("06-call-unknown-method.txt")[0]));
+    assert_eq!(drain_events(&mut client), []);
+    assert_eq!(client.outgoing(), []);
+}
+
+#[test]
+fn invoke_for_another_object_is_not_found() {
+    let mut client = ndp_client();
+    let mut frame = from_ubusd("04-call-status.txt")[0].clone();
+    // OBJID is the first attribute: payload at offset 16..20.
+    frame[19] ^= 1;
+    let objid = u32::from_be_bytes(frame[16..20].try_into().unwrap());
+    client.receive(&frame);
+    assert_eq!(drain_events(&mut client), []);
+    let hdr = Message::parse(&frame).unwrap().header;
+    assert_eq!(
+        take_outgoing(&mut client),
+        msg::build_status(hdr.seq, hdr.peer, Status::NotFound as u32, objid)
+    );
+}
+
+#[test]
+fn oversized_reply_becomes_unknown_error() {
+    let mut client = ndp_client();
+    let call = single_call(invoke(&mut client, "04-call-status.txt"));
+    let mut big = BlobmsgBuilder::new();
+    big.put_string("x", &"y".repeat(msg::UBUS_MAX_MSGLEN));
+    client.reply(&call, Ok(Some(big.finish())));
+    let objid = recorded_object_id("01-server-register.txt");
+    assert_eq!(
+        take_outgoing(&mut client),
+        msg::build_status(call.seq, call.peer, Status::UnknownError as u32, objid)
+    );
+}
+
+#[test]
+fn registration_failure_and_protocol_errors() {
+    let hello = &from_ubusd("01-server-register.txt")[0];
+    let mut client = ObjectClient::new("ndpresponder", &NDP_METHODS);
+    client.receive(hello);
+    client.receive(&msg::build_status(1, 0, Status::PermissionDenied as u32, 0));
+    assert_eq!(client.next_event(), Err(UbusError::RegistrationFailed(6)));
+
+    let mut client = ObjectClient::new("ndpresponder", &NDP_METHODS);
+    client.receive(&from_ubusd("04-call-status.txt")[0]);
+    assert!(matches!(client.next_event(), Err(UbusError::Protocol(_))));
+
+    let mut client = ObjectClient::new("ndpresponder", &NDP_METHODS);
+    client.receive(hello);
+    client.receive(&from_ubusd("04-call-status.txt")[0]);
+    assert!(matches!(client.next_event(), Err(UbusError::Protocol(_))));
+}
+
+/// The recorded ubusd side of the ndpresponder session (register, status, reload,
+/// bogus) as one byte stream, and what the server answered.
+fn ndp_session() -> (Vec<u8>, Vec<u8>) {
+    let names = [
+        "01-server-register.txt",
+        "04-call-status.txt",
+        "05-call-reload.txt",
+        "06-call-unknown-method.txt",
+    ];
+    let input = names.iter().flat_map(|n| from_ubusd(n).concat()).collect();
+    let output = names.iter().flat_map(|n| to_ubusd(n).concat()).collect();
+    (input, output)
+}
+
+/// The recorded server's behaviour: status with a reload counter, reload bumps it.
+fn ndp_handler(reloads: &mut u32) -> impl FnMut(&Call) -> Result<Option<Vec<u8>>, Status> + '_ {
+    move |call| match call.method {
+        "status" => Ok(Some(recorded_status_reply(*reloads))),
+        "reload" => {
+            *reloads += 1;
+            Ok(None)
+        }
+        _ => Err(Status::MethodNotFound),
+    }
+}
+
+/// Feed `parts` to a fresh client, answering calls; return everything it sent.
+fn run_session(parts: &[&[u8]]) -> Vec<u8> {
+    let mut client = ObjectClient::new("ndpresponder", &NDP_METHODS);
+    let mut reloads = 0;
+    let mut handler = ndp_handler(&mut reloads);
+    let mut sent = Vec::new();
+    for part in parts {
+        client.receive(part);
+        while let Some(event) = client.next_event().unwrap() {
+            if let Event::Call(call) = event {
+                let result = handler(&call);
+                client.reply(&call, result);
+            }
+        }
+        sent.extend(take_outgoing(&mut client));
+    }
+    sent
+}
+
+#[test]
+fn session_split_at_every_byte_boundary() {
+    let (input, output) = ndp_session();
+    assert_eq!(run_session(&[&input]), output, "all frames glued together");
+    for cut in 0..=input.len() {
+        assert_eq!(
+            run_session(&[&input[..cut], &input[cut..]]),
+            output,
+            "split at {cut}"
+        );
+    }
+    let bytes: Vec<&[u8]> = input.chunks(1).collect();
+    assert_eq!(run_session(&bytes), output, "one byte per read");
+}
+
+/// Read from the fake ubusd's side until `want` bytes arrived (blocking with timeout).
+fn read_exact_from(stream: &mut UnixStream, want: usize) -> Vec<u8> {
+    let mut got = vec![0; want];
+    stream.read_exact(&mut got).unwrap();
+    got
+}
+
+#[test]
+fn end_to_end_over_socketpair_with_split_frames() {
+    let (input, output) = ndp_session();
+    let (ours, mut ubusd) = UnixStream::pair().unwrap();
+    ubusd
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let mut conn =
+        UbusConnection::from_stream(ours, ObjectClient::new("ndpresponder", &NDP_METHODS)).unwrap();
+    let mut reloads = 0;
+    let mut handler = ndp_handler(&mut reloads);
+    // Odd-sized writes so frames are both split and glued.
+    for chunk in input.chunks(7) {
+        ubusd.write_all(chunk).unwrap();
+        conn.on_readable(&mut handler).unwrap();
+    }
+    while conn.wants_write() {
+        conn.on_writable().unwrap();
+    }
+    assert_eq!(read_exact_from(&mut ubusd, output.len()), output);
+    assert_eq!(
+        conn.object_id(),
+        Some(recorded_object_id("01-server-register.txt"))
+    );
+    // Nothing to read is not an error.
+    conn.on_readable(&mut handler).unwrap();
+    drop(ubusd);
+    let err = conn.on_readable(&mut handler).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+}
+
+#[test]
+fn end_to_end_connect_to_listener_in_temp_dir() {
+    let dir = std::env::temp_dir().join(format!("ndpresponder-ubus-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ubus.sock");
+    let _ = std::fs::remove_file(&path);
+    let listener = UnixListener::bind(&path).unwrap();
+    let mut conn =
+        UbusConnection::connect(&path, ObjectClient::new("ndpresponder", &NDP_METHODS)).unwrap();
+    let (mut ubusd, _) = listener.accept().unwrap();
+    ubusd
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let register = from_ubusd("01-server-register.txt");
+    ubusd.write_all(&register[0]).unwrap();
+    let mut handler = |_: &Call| Err(Status::UnknownError);
+    conn.on_readable(&mut handler).unwrap();
+    let add = &to_ubusd("01-server-register.txt")[0];
+    assert_eq!(&read_exact_from(&mut ubusd, add.len()), add);
+    // A frame that is not version 0 breaks the session.
+    ubusd
+        .write_all(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4])
+        .unwrap();
+    let err = conn.on_readable(&mut handler).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+    drop(ubusd);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// xorshift64*: deterministic pseudo-random bytes for the robustness tests.
+struct Prng(u64);
+
+impl Prng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Everything a peer can make us parse, exercised on `bytes`: must return, not panic.
+fn parse_everything(register_input: &[u8], bytes: &[u8]) {
+    let _ = to_json(bytes, true);
+    for field in BlobmsgList::new(bytes).iter().flatten() {
+        let _ = field.value.blobmsg_type();
+    }
+    if let Ok(m) = Message::parse(bytes) {
+        let _ = m.parse_attrs();
+    }
+    let mut client = ObjectClient::new("ndpresponder", &NDP_METHODS);
+    client.receive(register_input);
+    assert!(matches!(
+        drain_events(&mut client)[..],
+        [Event::Registered { .. }]
+    ));
+    client.receive(bytes);
+    while let Ok(Some(Event::Call(call))) = client.next_event() {
+        client.reply(&call, Ok(None));
+    }
+}
+
+#[test]
+fn truncated_frames_are_errors() {
+    let all: Vec<Vec<u8>> = [
+        "04-call-status.txt",
+        "07-call-status-with-args.txt",
+        "22-example-call-hello-deferred-fd.txt",
+    ]
+    .iter()
+    .flat_map(|n| fixtures::transcript(n))
+    .map(|f| f.bytes)
+    .collect();
+    for frame in &all {
+        for cut in 0..frame.len() {
+            assert!(Message::parse(&frame[..cut]).is_err());
+        }
+        let data = &frame[msg::MSGHDR_LEN + blob::BLOB_HDR_LEN..];
+        for cut in 0..data.len() {
+            let _ = to_json(&data[..cut], false);
+        }
+    }
+    // A DATA payload cut inside its first field is malformed.
+    let data = data_payload(&to_ubusd("04-call-status.txt")[0]);
+    for cut in 1..20 {
+        assert!(to_json(&data[..cut], true).is_err(), "cut at {cut}");
+    }
+}
+
+#[test]
+fn malformed_call_arguments_get_invalid_argument() {
+    let mut client = ndp_client();
+    let frame = &from_ubusd("07-call-status-with-args.txt")[0];
+    let m = Message::parse(frame).unwrap();
+    // Corrupt the blobmsg name length inside DATA (INVOKE attrs end with DATA).
+    let data_at = frame.len() - m.parse_attrs().unwrap().nested(attr::DATA).unwrap().len();
+    let mut bad = frame.clone();
+    bad[data_at + 4] = 0xff;
+    client.receive(&bad);
+    assert_eq!(drain_events(&mut client), []);
+    let out = take_outgoing(&mut client);
+    let reply = Message::parse(&out).unwrap();
+    assert_eq!(
+        reply.parse_attrs().unwrap().u32(attr::STATUS),
+        Some(Status::InvalidArgument as u32)
+    );
+}
+
+#[test]
+fn random_and_mutated_input_never_panics() {
+    let mut rng = Prng(0x9e37_79b9_7f4a_7c15);
+    let register_input = from_ubusd("01-server-register.txt").concat();
+    let seeds: Vec<Vec<u8>> = ["04-call-status.txt", "07-call-status-with-args.txt"]
+        .iter()
+        .flat_map(|n| fixtures::transcript(n))
+        .map(|f| f.bytes)
+        .collect();
+    for _ in 0..3000 {
+        let mut bytes = seeds[rng.below(seeds.len())].clone();
+        for _ in 0..1 + rng.below(4) {
+            let i = rng.below(bytes.len());
+            bytes[i] = rng.next() as u8;
+        }
+        parse_everything(&register_input, &bytes);
+        let len = rng.below(96);
+        let random: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        parse_everything(&register_input, &random);
+    }
+}

@@ -1,0 +1,118 @@
+//! Ethernet + IPv6 (+ extension headers) around an ICMPv6 message: the layering that NS and
+//! NA share, on receive and on send.
+
+use std::net::Ipv6Addr;
+
+use super::ethernet::{self, EthernetAddress, ETHERTYPE_IPV6};
+use super::icmpv6::{self, NdiscPacket};
+use super::ipv6::{self, next_header, ChainError};
+use super::BufferTooSmall;
+
+/// The Ethernet and IPv6 fields of an NDP frame, received or to send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Headers {
+    pub eth_src: EthernetAddress,
+    pub eth_dst: EthernetAddress,
+    pub ip_src: Ipv6Addr,
+    pub ip_dst: Ipv6Addr,
+    pub hop_limit: u8,
+}
+
+/// Where an ICMPv6 message sits in a received frame, with the fields of the layers below it.
+pub(crate) struct Icmpv6InFrame<'a> {
+    pub headers: Headers,
+    /// The whole ICMPv6 message (at least its 4-byte header), without Ethernet padding.
+    pub message: &'a [u8],
+}
+
+// `locate_icmpv6` guarantees `message` holds the 4-byte ICMPv6 header these read.
+impl Icmpv6InFrame<'_> {
+    pub fn msg_type(&self) -> u8 {
+        self.message[icmpv6::field::TYPE]
+    }
+
+    pub fn code(&self) -> u8 {
+        self.message[icmpv6::field::CODE]
+    }
+}
+
+/// Why a frame does not carry a readable ICMPv6 message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NotIcmpv6 {
+    /// Another EtherType, IP version or upper-layer protocol, or an extension-header chain we
+    /// do not follow.
+    Other,
+    /// A header, a length field or the ICMPv6 header runs past the frame.
+    Truncated,
+    /// An IPv6 Fragment header.
+    Fragment,
+}
+
+/// Finds the ICMPv6 message in an Ethernet frame. Checks, in this order: Ethernet header
+/// length, EtherType, IPv6 fixed-header length, version, Payload Length against the frame,
+/// the extension-header chain, the upper-layer protocol, the 4-byte ICMPv6 header.
+pub(crate) fn locate_icmpv6(frame: &[u8]) -> Result<Icmpv6InFrame<'_>, NotIcmpv6> {
+    let eth = ethernet::Frame::new_checked(frame).map_err(|_| NotIcmpv6::Truncated)?;
+    let eth_repr = ethernet::Repr::parse(&eth);
+    if eth_repr.ethertype != ETHERTYPE_IPV6 {
+        return Err(NotIcmpv6::Other);
+    }
+    let ip = ipv6::Packet::new_checked(eth.payload()).map_err(|_| NotIcmpv6::Truncated)?;
+    let ip_repr = ipv6::Repr::parse(&ip).ok_or(NotIcmpv6::Other)?;
+    let ip_payload = ip.payload().map_err(|_| NotIcmpv6::Truncated)?;
+    let (protocol, message) =
+        ipv6::upper_layer(ip_repr.next_header, ip_payload).map_err(|e| match e {
+            ChainError::Truncated => NotIcmpv6::Truncated,
+            ChainError::Fragment => NotIcmpv6::Fragment,
+            ChainError::Unsupported => NotIcmpv6::Other,
+        })?;
+    if protocol != next_header::ICMPV6 {
+        return Err(NotIcmpv6::Other);
+    }
+    if message.len() < icmpv6::HEADER_LEN {
+        return Err(NotIcmpv6::Truncated);
+    }
+    Ok(Icmpv6InFrame {
+        headers: Headers {
+            eth_src: eth_repr.src_addr,
+            eth_dst: eth_repr.dst_addr,
+            ip_src: ip_repr.src_addr,
+            ip_dst: ip_repr.dst_addr,
+            hop_limit: ip_repr.hop_limit,
+        },
+        message,
+    })
+}
+
+/// Writes the Ethernet and IPv6 headers for an ICMPv6 message of `message_len` bytes at the
+/// start of `buf` and returns the view of the message area (exactly `message_len` bytes),
+/// whose every byte the caller must write. No extension headers are emitted. `message_len`
+/// is at least the 24-byte NS/NA fixed part (the callers pass constants).
+pub(crate) fn emit_headers<'a>(
+    headers: &Headers,
+    message_len: usize,
+    buf: &'a mut [u8],
+) -> Result<NdiscPacket<&'a mut [u8]>, BufferTooSmall> {
+    let needed = ethernet::HEADER_LEN + ipv6::HEADER_LEN + message_len;
+    let available = buf.len();
+    let too_small = BufferTooSmall { needed, available };
+    let payload_len = u16::try_from(message_len).map_err(|_| too_small)?;
+    let frame_bytes = buf.get_mut(..needed).ok_or(too_small)?;
+    let (eth_header, ip_packet) = frame_bytes.split_at_mut(ethernet::HEADER_LEN);
+    let mut eth = ethernet::Frame::new_checked(eth_header).map_err(|_| too_small)?;
+    ethernet::Repr {
+        src_addr: headers.eth_src,
+        dst_addr: headers.eth_dst,
+        ethertype: ETHERTYPE_IPV6,
+    }
+    .emit(&mut eth);
+    let ip_repr = ipv6::Repr {
+        src_addr: headers.ip_src,
+        dst_addr: headers.ip_dst,
+        next_header: next_header::ICMPV6,
+        payload_len,
+        hop_limit: headers.hop_limit,
+    };
+    let message = ipv6::emit_header(&ip_repr, ip_packet)?;
+    NdiscPacket::new_checked(message).map_err(|_| too_small)
+}
