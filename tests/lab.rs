@@ -129,7 +129,7 @@ fn dad_probe_answered_to_all_nodes(mode: RouterMode) {
 
 /// Each `tests/lab/ndp.py` variant that breaks one validity rule, named like the counter
 /// it must bump.
-const INVALID_VARIANTS: [&str; 11] = [
+const INVALID_VARIANTS: [&str; 12] = [
     "hop_limit",
     "checksum",
     "code",
@@ -138,6 +138,7 @@ const INVALID_VARIANTS: [&str; 11] = [
     "option_length",
     "dad_source_lladdr",
     "dad_destination",
+    "multicast_source",
     "fragment",
     "truncated",
     "own_mac",
