@@ -4,7 +4,12 @@
 //! inside an "in" prefix (which the responder under test should answer) and, for a share of
 //! them, inside an "out" prefix (which must stay unanswered). It receives the Neighbor
 //! Advertisements on the same AF_PACKET socket, matches each to its NS by target, and prints
-//! one machine-readable line (see `Report`).
+//! one line of `key=value` fields: `offered_rate` (or `max`), `achieved_rate` (sent over the
+//! time from first to last send), `sent`/`sent_in`/`sent_out`, `send_errors`, `answered`
+//! (in-range NS answered), `wrong` (NAs for out-of-range targets), `late` (in-range NAs that
+//! match no outstanding NS), `unrelated`, `invalid` (frames failing `parse_na`), `ratio`
+//! (answered / sent_in), `p50_us`/`p99_us` and `rx_drops` (NAs lost in our own receive
+//! queue, from PACKET_STATISTICS: nonzero means the generator, not the responder, lost them).
 //!
 //! Each NS is what the kernel sends for address resolution (RFC 4861 section 7.2.2): to the
 //! target's solicited-node group, hop limit 255, with a Source Link-Layer Address option,
