@@ -7,6 +7,13 @@ const ETH_P_IPV6: u16 = 0x86dd;
 /// linux/if_packet.h; not in every libc release we build against.
 const PACKET_IGNORE_OUTGOING: libc::c_int = 23;
 
+/// Receive queue of the daemon's NS socket. The default (net.core.rmem_default, 208 KiB)
+/// holds about 270 NS on a veth (each frame is charged its ~768-byte skb), i.e. 5 ms at
+/// 50k NS/s: docs/benchmark.md measured NS lost in the queue whenever the daemon was
+/// descheduled that long, at offered rates it otherwise keeps up with. The queue only costs
+/// memory while it is full.
+const NS_RECV_BUFFER: usize = 1 << 20;
+
 /// Result of one receive.
 pub enum Recv {
     /// A frame of this many bytes is in the buffer.
@@ -17,7 +24,18 @@ pub enum Recv {
     Empty,
 }
 
-/// A raw packet socket bound to one interface, filtered to NS, in all-multicast mode.
+/// What the kernel counted on a packet socket since the previous query (PACKET_STATISTICS
+/// resets on read, packet(7)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PacketStats {
+    /// Frames that passed the filter (including the dropped ones).
+    pub packets: u32,
+    /// Frames dropped because the receive queue was full.
+    pub drops: u32,
+}
+
+/// A raw packet socket bound to one interface, behind a classic BPF filter (the daemon's is
+/// NS only), in all-multicast mode.
 #[derive(Debug)]
 pub struct PacketSocket {
     fd: OwnedFd,
@@ -25,11 +43,24 @@ pub struct PacketSocket {
 }
 
 impl PacketSocket {
-    /// Opens the socket for `ifindex`: drop-all filter, bind, drain, ALLMULTI, real filter.
+    /// Opens the daemon's socket for `ifindex`, behind [`bpf::NS_FILTER`]: drop-all filter,
+    /// bind, drain, ALLMULTI, real filter.
     ///
     /// ALLMULTI is a PACKET_MR_ALLMULTI membership rather than the IFF_ALLMULTI flag: the
     /// kernel releases it when the socket closes, even if we crash (prior-art note 4.4).
     pub fn open(ifindex: u32) -> Result<PacketSocket, SysError> {
+        let sock = PacketSocket::open_with_filter(ifindex, &bpf::NS_FILTER)?;
+        // Best effort: with the default queue a short stall loses NS (see NS_RECV_BUFFER).
+        let _ = sock.set_recv_buffer(NS_RECV_BUFFER);
+        Ok(sock)
+    }
+
+    /// Opens the socket as [`PacketSocket::open`] does but behind `program` (for example
+    /// [`bpf::NA_FILTER`], which the load generator receives the answers with).
+    pub fn open_with_filter(
+        ifindex: u32,
+        program: &[libc::sock_filter],
+    ) -> Result<PacketSocket, SysError> {
         // Protocol 0 at creation: the socket receives nothing until bound.
         // SAFETY: plain socket(2) call.
         let raw = check(
@@ -70,7 +101,7 @@ impl PacketSocket {
             &mreq,
             "setsockopt(PACKET_ADD_MEMBERSHIP, ALLMULTI)",
         )?;
-        bpf::attach(raw, &bpf::NS_FILTER)?;
+        bpf::attach(raw, program)?;
         Ok(sock)
     }
 
@@ -139,6 +170,54 @@ impl PacketSocket {
             )
         };
         check_size(ret, "send(AF_PACKET)").map(|_| ())
+    }
+
+    /// Asks for a receive queue of `bytes`. SO_RCVBUFFORCE lifts the `net.core.rmem_max`
+    /// cap when we have CAP_NET_ADMIN; without it SO_RCVBUF gets what the cap allows.
+    pub fn set_recv_buffer(&self, bytes: usize) -> Result<(), SysError> {
+        let value = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+        let fd = self.fd.as_raw_fd();
+        setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            &value,
+            "setsockopt(SO_RCVBUFFORCE)",
+        )
+        .or_else(|_| {
+            setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUF,
+                &value,
+                "setsockopt(SO_RCVBUF)",
+            )
+        })
+    }
+
+    /// Frames received and dropped for a full queue since the previous call (or since the
+    /// socket was opened): a full queue loses frames silently otherwise.
+    pub fn take_stats(&self) -> Result<PacketStats, SysError> {
+        let mut stats = libc::tpacket_stats {
+            tp_packets: 0,
+            tp_drops: 0,
+        };
+        let mut len = std::mem::size_of::<libc::tpacket_stats>() as libc::socklen_t;
+        // SAFETY: `stats` and `len` are valid out-pointers of the right size.
+        let ret = unsafe {
+            libc::getsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_PACKET,
+                libc::PACKET_STATISTICS,
+                &mut stats as *mut libc::tpacket_stats as *mut libc::c_void,
+                &mut len,
+            )
+        };
+        check(ret, "getsockopt(PACKET_STATISTICS)")?;
+        Ok(PacketStats {
+            packets: stats.tp_packets,
+            drops: stats.tp_drops,
+        })
     }
 
     /// Reads and clears a pending socket error (after POLLERR), so poll stops reporting it.
