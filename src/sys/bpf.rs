@@ -44,6 +44,23 @@ pub const NS_FILTER: [libc::sock_filter; 14] = [
     insn(RET_K, 0, 0, 0),                          // 13: drop
 ];
 
+/// Admits untagged IPv6 frames carrying ICMPv6 type 136 (Neighbor Advertisement) directly
+/// after the fixed header: what the load generator (examples/ndpload.rs) receives the
+/// answers with. Responders send NAs without extension headers (RFC 4861 section 7.2.4
+/// names none), so none are admitted.
+pub const NA_FILTER: [libc::sock_filter; 10] = [
+    insn(LD_B_ABS, 0, 0, SKF_AD_VLAN_TAG_PRESENT), // 0
+    insn(JEQ_K, 7, 0, 1),                          // 1: tagged -> drop
+    insn(LD_H_ABS, 0, 0, 12),                      // 2: EtherType
+    insn(JEQ_K, 0, 5, 0x86dd),                     // 3: not IPv6 -> drop
+    insn(LD_B_ABS, 0, 0, 20),                      // 4: next header
+    insn(JEQ_K, 0, 3, 58),                         // 5: not ICMPv6 -> drop
+    insn(LD_B_ABS, 0, 0, 54),                      // 6: ICMPv6 type
+    insn(JEQ_K, 0, 1, 136),                        // 7: NA -> accept, else drop
+    insn(RET_K, 0, 0, u32::MAX),                   // 8: accept, whole frame
+    insn(RET_K, 0, 0, 0),                          // 9: drop
+];
+
 /// Refuses everything: attached first so that nothing unfiltered is queued while the socket
 /// is set up (the libpcap and odhcpd technique).
 pub const DROP_ALL: [libc::sock_filter; 1] = [insn(RET_K, 0, 0, 0)];
@@ -124,6 +141,16 @@ mod tests {
     fn refuses_vlan_tagged_and_short_frames() {
         assert_eq!(run(&NS_FILTER, &frame(0x86dd, 58, 135), true), 0);
         assert_eq!(run(&NS_FILTER, &frame(0x86dd, 58, 135)[..54], false), 0);
+    }
+
+    #[test]
+    fn na_filter_admits_only_untagged_plain_na() {
+        assert_eq!(run(&NA_FILTER, &frame(0x86dd, 58, 136), false), u32::MAX);
+        assert_eq!(run(&NA_FILTER, &frame(0x86dd, 58, 135), false), 0);
+        assert_eq!(run(&NA_FILTER, &frame(0x86dd, 0, 136), false), 0);
+        assert_eq!(run(&NA_FILTER, &frame(0x0800, 58, 136), false), 0);
+        assert_eq!(run(&NA_FILTER, &frame(0x86dd, 58, 136), true), 0);
+        assert_eq!(run(&NA_FILTER, &frame(0x86dd, 58, 136)[..54], false), 0);
     }
 
     #[test]
