@@ -21,16 +21,16 @@ mkdir -p "$OUT"
 TCPDUMP_PID=""
 
 cleanup() {
-    if [ -n "$TCPDUMP_PID" ]; then kill "$TCPDUMP_PID" 2>/dev/null || true; fi
-    ip netns del "$A" 2>/dev/null || true
-    ip netns del "$B" 2>/dev/null || true
+	if [ -n "$TCPDUMP_PID" ]; then kill "$TCPDUMP_PID" 2> /dev/null || true; fi
+	ip netns del "$A" 2> /dev/null || true
+	ip netns del "$B" 2> /dev/null || true
 }
 trap cleanup EXIT INT TERM
 
 ip netns add "$A"
 ip netns add "$B"
 ip -n "$A" link add wa address 02:00:00:00:00:0a type veth peer name wb netns "$B" \
-    address 02:00:00:00:00:0b
+	address 02:00:00:00:00:0b
 # No router behaviour (R flag stays 0); fast NUD so a probe shows up within seconds (the
 # per-interface neigh table: a fresh namespace has no neigh/default).
 ip netns exec "$A" sysctl -qw net.ipv6.conf.all.forwarding=0
@@ -44,7 +44,7 @@ ip -n "$B" link set wb up
 # Let link-local DAD and the initial MLD reports finish before capturing.
 sleep 3
 
-ip netns exec "$A" tcpdump -i wa -U -w "$OUT/all.pcap" icmp6 2>/dev/null &
+ip netns exec "$A" tcpdump -i wa -U -w "$OUT/all.pcap" icmp6 2> /dev/null &
 TCPDUMP_PID=$!
 sleep 1
 
@@ -54,16 +54,16 @@ ip -n "$A" addr add 2001:db8::a/64 dev wa
 sleep 2
 
 # 2. Address resolution: multicast NS from A, solicited NA from B.
-ip netns exec "$A" ping -6 -c 1 -W 2 2001:db8::b >/dev/null
+ip netns exec "$A" ping -6 -c 1 -W 2 2001:db8::b > /dev/null
 sleep 1
 
 # 3. NUD: force STALE, send traffic: DELAY, then a unicast PROBE after 1 s.
 ip -n "$A" neigh change 2001:db8::b dev wa lladdr 02:00:00:00:00:0b nud stale
-ip netns exec "$A" ping -6 -c 4 -i 1 -W 1 2001:db8::b >/dev/null || true
+ip netns exec "$A" ping -6 -c 4 -i 1 -W 1 2001:db8::b > /dev/null || true
 sleep 1
 
 # 4. ndisc6 from user space.
-ip netns exec "$A" ndisc6 -1 -r 1 2001:db8::b wa >/dev/null || true
+ip netns exec "$A" ndisc6 -1 -r 1 2001:db8::b wa > /dev/null || true
 sleep 1
 
 # 5. Duplicate address: B runs DAD for A's address, A defends with an NA to ff02::1.
@@ -71,7 +71,7 @@ ip -n "$B" addr add 2001:db8::a/64 dev wb
 sleep 2
 
 kill "$TCPDUMP_PID"
-wait "$TCPDUMP_PID" 2>/dev/null || true
+wait "$TCPDUMP_PID" 2> /dev/null || true
 TCPDUMP_PID=""
-tcpdump -r "$OUT/all.pcap" -nn -e -v -xx 'icmp6 and (ip6[40] == 135 or ip6[40] == 136)' 2>/dev/null
+tcpdump -r "$OUT/all.pcap" -nn -e -v -xx 'icmp6 and (ip6[40] == 135 or ip6[40] == 136)' 2> /dev/null
 echo "pcap: $OUT/all.pcap"
