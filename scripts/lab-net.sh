@@ -37,38 +37,42 @@ ns() { echo "ndpr-$1-$2"; }
 # Settings every namespace gets before its interfaces exist, so new devices inherit them
 # from conf.default: no DAD (addresses usable at once) and no RA processing.
 ns_add() {
-    ip netns add "$1"
-    ip -n "$1" link set lo up
-    ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
-        net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0
+	ip netns add "$1"
+	ip -n "$1" link set lo up
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+		net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0
 }
 
 up() {
-    local suffix=$1 mode=$2
-    case "$mode" in link-local | global) ;; *) echo "unknown router mode: $mode" >&2; exit 2 ;; esac
-    local r hv s ct
-    r=$(ns "$suffix" router) hv=$(ns "$suffix" hv) s=$(ns "$suffix" server) ct=$(ns "$suffix" ct)
-    for n in "$r" "$hv" "$s" "$ct"; do ns_add "$n"; done
+	local suffix=$1 mode=$2
+	case "$mode" in link-local | global) ;; *)
+		echo "unknown router mode: $mode" >&2
+		exit 2
+		;;
+	esac
+	local r hv s ct
+	r=$(ns "$suffix" router) hv=$(ns "$suffix" hv) s=$(ns "$suffix" server) ct=$(ns "$suffix" ct)
+	for n in "$r" "$hv" "$s" "$ct"; do ns_add "$n"; done
 
-    # Hypervisor: a plain bridge that neither speaks IPv6 itself nor lets br_netfilter
-    # validate or drop frames (the tests send deliberately malformed ones), and floods
-    # multicast without MLD snooping.
-    ip netns exec "$hv" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-    if ip netns exec "$hv" test -e /proc/sys/net/bridge/bridge-nf-call-ip6tables; then
-        ip netns exec "$hv" sysctl -qw net.bridge.bridge-nf-call-ip6tables=0
-    fi
-    ip -n "$hv" link add br0 type bridge mcast_snooping 0
-    ip -n "$r" link add r-eth0 address "$ROUTER_MAC" type veth peer name p-router netns "$hv"
-    ip -n "$s" link add wan0 address "$SERVER_MAC" type veth peer name p-server netns "$hv"
-    ip -n "$s" link add ct0 address "$SERVER_CT_MAC" type veth peer name eth0 netns "$ct"
-    ip -n "$ct" link set eth0 address "$CT_MAC"
-    for p in p-router p-server; do ip -n "$hv" link set "$p" master br0 up; done
-    ip -n "$hv" link set br0 up
-    # The VM's MAC is pinned to its port, as hypervisors do: a frame forged with the server's
-    # MAC from the router side must not move it (tests send such a frame).
-    bridge -n "$hv" fdb add "$SERVER_MAC" dev p-server master static sticky
-    # The anti-spoofing rule: an NA from the VPS port must come from an address of its /64.
-    ip netns exec "$hv" nft -f - <<EOF
+	# Hypervisor: a plain bridge that neither speaks IPv6 itself nor lets br_netfilter
+	# validate or drop frames (the tests send deliberately malformed ones), and floods
+	# multicast without MLD snooping.
+	ip netns exec "$hv" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	if ip netns exec "$hv" test -e /proc/sys/net/bridge/bridge-nf-call-ip6tables; then
+		ip netns exec "$hv" sysctl -qw net.bridge.bridge-nf-call-ip6tables=0
+	fi
+	ip -n "$hv" link add br0 type bridge mcast_snooping 0
+	ip -n "$r" link add r-eth0 address "$ROUTER_MAC" type veth peer name p-router netns "$hv"
+	ip -n "$s" link add wan0 address "$SERVER_MAC" type veth peer name p-server netns "$hv"
+	ip -n "$s" link add ct0 address "$SERVER_CT_MAC" type veth peer name eth0 netns "$ct"
+	ip -n "$ct" link set eth0 address "$CT_MAC"
+	for p in p-router p-server; do ip -n "$hv" link set "$p" master br0 up; done
+	ip -n "$hv" link set br0 up
+	# The VM's MAC is pinned to its port, as hypervisors do: a frame forged with the server's
+	# MAC from the router side must not move it (tests send such a frame).
+	bridge -n "$hv" fdb add "$SERVER_MAC" dev p-server master static sticky
+	# The anti-spoofing rule: an NA from the VPS port must come from an address of its /64.
+	ip netns exec "$hv" nft -f - << EOF
 table bridge hv {
     counter spoofed_na { }
     chain forward {
@@ -78,67 +82,87 @@ table bridge hv {
 }
 EOF
 
-    # Router: link-local fe80::1 only (no EUI-64 address); its global address sits on lo
-    # (not every kernel has the dummy driver; any interface other than r-eth0 will do).
-    ip -n "$r" link set r-eth0 addrgenmode none
-    ip -n "$r" link set r-eth0 up
-    ip -n "$r" -6 addr add fe80::1/64 dev r-eth0 nodad
-    ip -n "$r" -6 addr add "$ROUTER_UPSTREAM/128" dev lo
-    if [ "$mode" = global ]; then
-        ip -n "$r" -6 addr add "$ROUTER_GLOBAL/64" dev r-eth0 nodad
-    else
-        ip -n "$r" -6 route add "$ONLINK" dev r-eth0
-    fi
+	# Router: link-local fe80::1 only (no EUI-64 address); its global address sits on lo
+	# (not every kernel has the dummy driver; any interface other than r-eth0 will do).
+	ip -n "$r" link set r-eth0 addrgenmode none
+	ip -n "$r" link set r-eth0 up
+	ip -n "$r" -6 addr add fe80::1/64 dev r-eth0 nodad
+	ip -n "$r" -6 addr add "$ROUTER_UPSTREAM/128" dev lo
+	if [ "$mode" = global ]; then
+		ip -n "$r" -6 addr add "$ROUTER_GLOBAL/64" dev r-eth0 nodad
+	else
+		ip -n "$r" -6 route add "$ONLINK" dev r-eth0
+	fi
 
-    # Server (the VPS): routes the /112 to the container. proxy_ndp stays off so the kernel
-    # never answers for the container addresses on the uplink by itself.
-    ip netns exec "$s" sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv6.conf.all.proxy_ndp=0 \
-        net.ipv6.conf.default.proxy_ndp=0
-    ip -n "$s" link set wan0 up
-    ip -n "$s" -6 addr add "$SERVER_ADDR/64" dev wan0 nodad
-    ip -n "$s" -6 route add default via fe80::1 dev wan0
-    ip -n "$s" link set ct0 addrgenmode none
-    ip -n "$s" link set ct0 up
-    ip -n "$s" -6 addr add fe80::1/64 dev ct0 nodad
-    ip -n "$s" -6 route add "$CT_NET" dev ct0
+	# Server (the VPS): routes the /112 to the container. proxy_ndp stays off so the kernel
+	# never answers for the container addresses on the uplink by itself.
+	ip netns exec "$s" sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv6.conf.all.proxy_ndp=0 \
+		net.ipv6.conf.default.proxy_ndp=0
+	ip -n "$s" link set wan0 up
+	ip -n "$s" -6 addr add "$SERVER_ADDR/64" dev wan0 nodad
+	ip -n "$s" -6 route add default via fe80::1 dev wan0
+	ip -n "$s" link set ct0 addrgenmode none
+	ip -n "$s" link set ct0 up
+	ip -n "$s" -6 addr add fe80::1/64 dev ct0 nodad
+	ip -n "$s" -6 route add "$CT_NET" dev ct0
 
-    # Container.
-    ip -n "$ct" link set eth0 up
-    ip -n "$ct" -6 addr add "$CT_ADDR/112" dev eth0 nodad
-    ip -n "$ct" -6 route add default via fe80::1 dev eth0
+	# Container.
+	ip -n "$ct" link set eth0 up
+	ip -n "$ct" -6 addr add "$CT_ADDR/112" dev eth0 nodad
+	ip -n "$ct" -6 route add default via fe80::1 dev eth0
 }
 
 down() {
-    local suffix=$1 n
-    for n in router hv server ct; do
-        ip netns del "$(ns "$suffix" "$n")" 2>/dev/null || true
-    done
+	local suffix=$1 n
+	for n in router hv server ct; do
+		ip netns del "$(ns "$suffix" "$n")" 2> /dev/null || true
+	done
 }
 
 # RFC 4861 proxy entries need proxy_ndp on the interface; unicast NS to the address go
 # through ip6_forward(), which checks only conf.all.proxy_ndp (prior-art.md, kernel section).
 proxy_ndp() {
-    local s
-    s=$(ns "$1" server)
-    ip netns exec "$s" sysctl -qw net.ipv6.conf.all.proxy_ndp=1 net.ipv6.conf.wan0.proxy_ndp=1
-    ip -n "$s" -6 neigh add proxy "$2" dev wan0
+	local s
+	s=$(ns "$1" server)
+	ip netns exec "$s" sysctl -qw net.ipv6.conf.all.proxy_ndp=1 net.ipv6.conf.wan0.proxy_ndp=1
+	ip -n "$s" -6 neigh add proxy "$2" dev wan0
 }
 
 dropped() {
-    ip netns exec "$(ns "$1" hv)" nft list counter bridge hv spoofed_na |
-        sed -n 's/.*packets \([0-9]*\).*/\1/p'
+	ip netns exec "$(ns "$1" hv)" nft list counter bridge hv spoofed_na |
+		sed -n 's/.*packets \([0-9]*\).*/\1/p'
 }
 
-cmd=${1:-}
+cmd=${1-}
 case "$cmd" in
-up) [ $# -eq 3 ] || { echo "usage: $0 up SUFFIX MODE" >&2; exit 2; }
-    # A half-built lab is removed when any step fails.
-    suffix=$2
-    trap 'rc=$?; [ "$rc" -eq 0 ] || down "$suffix"' EXIT
-    up "$2" "$3" ;;
-down) [ $# -eq 2 ] || exit 2; down "$2" ;;
-proxy-ndp) [ $# -eq 3 ] || exit 2; proxy_ndp "$2" "$3" ;;
-dropped) [ $# -eq 2 ] || exit 2; dropped "$2" ;;
-ns) [ $# -eq 3 ] || exit 2; ns "$2" "$3" ;;
-*) grep "^#   lab-net.sh" "$0" >&2; exit 2 ;;
+up)
+	[ $# -eq 3 ] || {
+		echo "usage: $0 up SUFFIX MODE" >&2
+		exit 2
+	}
+	# A half-built lab is removed when any step fails.
+	suffix=$2
+	trap '[ $? -eq 0 ] || down "$suffix"' EXIT
+	up "$2" "$3"
+	;;
+down)
+	[ $# -eq 2 ] || exit 2
+	down "$2"
+	;;
+proxy-ndp)
+	[ $# -eq 3 ] || exit 2
+	proxy_ndp "$2" "$3"
+	;;
+dropped)
+	[ $# -eq 2 ] || exit 2
+	dropped "$2"
+	;;
+ns)
+	[ $# -eq 3 ] || exit 2
+	ns "$2" "$3"
+	;;
+*)
+	grep "^#   lab-net.sh" "$0" >&2
+	exit 2
+	;;
 esac

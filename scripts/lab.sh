@@ -16,14 +16,17 @@ readonly SUFFIX=$$
 
 step() { printf '\n==> %s\n' "$*"; }
 
-[ "$(id -u)" -eq 0 ] || { echo "lab.sh needs root (network namespaces)" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || {
+	echo "lab.sh needs root (network namespaces)" >&2
+	exit 1
+}
 
 missing=""
-for tool in ip nft tcpdump ndisc6; do command -v "$tool" >/dev/null || missing=1; done
+for tool in ip nft tcpdump ndisc6; do command -v "$tool" > /dev/null || missing=1; done
 if [ -n "$missing" ]; then
-    step "Installing the lab's tools (iproute2 nftables tcpdump ndisc6)"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 nftables tcpdump ndisc6
+	step "Installing the lab's tools (iproute2 nftables tcpdump ndisc6)"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 nftables tcpdump ndisc6
 fi
 
 step "Building the release binary"
@@ -32,11 +35,11 @@ cargo build --release --quiet
 work=$(mktemp -d)
 daemon_pid="" tcpdump_pid=""
 cleanup() {
-    [ -z "$tcpdump_pid" ] || kill "$tcpdump_pid" 2>/dev/null || true
-    [ -z "$daemon_pid" ] || kill "$daemon_pid" 2>/dev/null || true
-    wait 2>/dev/null || true
-    bash "$LAB" down "$SUFFIX"
-    rm -rf "$work"
+	[ -z "$tcpdump_pid" ] || kill "$tcpdump_pid" 2> /dev/null || true
+	[ -z "$daemon_pid" ] || kill "$daemon_pid" 2> /dev/null || true
+	wait 2> /dev/null || true
+	bash "$LAB" down "$SUFFIX"
+	rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -48,47 +51,52 @@ in_server() { ip netns exec "$S" "$@"; }
 
 # Waits (at most 10 s) until FILE contains PATTERN.
 wait_for() {
-    local i
-    for i in $(seq 100); do
-        grep -q "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "timed out waiting for '$2' in $1" >&2
-    return 1
+	for _ in $(seq 100); do
+		grep -q "$2" "$1" 2> /dev/null && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for '$2' in $1" >&2
+	return 1
 }
 
 # Starts tcpdump in the server namespace on the NAs the uplink sends. Started directly (not
 # through a function) so that $! is tcpdump itself.
 capture_na() {
-    ip netns exec "$S" tcpdump -i wan0 -Q out -l -n -vv 'icmp6 and ip6[40] == 136' \
-        >"$work/na.txt" 2>"$work/tcpdump.err" &
-    tcpdump_pid=$!
-    wait_for "$work/tcpdump.err" "listening on"
+	ip netns exec "$S" tcpdump -i wan0 -Q out -l -n -vv 'icmp6 and ip6[40] == 136' \
+		> "$work/na.txt" 2> "$work/tcpdump.err" &
+	tcpdump_pid=$!
+	wait_for "$work/tcpdump.err" "listening on"
 }
 
 # Stops the capture and prints the NA for the container address, with its options.
 show_na() {
-    kill -INT "$tcpdump_pid"
-    wait "$tcpdump_pid" || true
-    tcpdump_pid=""
-    grep -A 2 "tgt is $CT_ADDR," "$work/na.txt" | head -n 3 | sed 's/^/    /'
+	kill -INT "$tcpdump_pid"
+	wait "$tcpdump_pid" || true
+	tcpdump_pid=""
+	grep -A 2 "tgt is $CT_ADDR," "$work/na.txt" | head -n 3 | sed 's/^/    /'
 }
 
-ping_ct() { in_router ping -6 -n -c 3 -W 1 "$CT_ADDR" >/dev/null 2>&1; }
+ping_ct() { in_router ping -6 -n -c 3 -W 1 "$CT_ADDR" > /dev/null 2>&1; }
 
 step "Creating the lab: router -- hypervisor bridge (drops NAs from outside 2001:db8:1:2::/64) -- VPS -- container"
 bash "$LAB" up "$SUFFIX" link-local
 echo "The router has only fe80::1 on the link, so it solicits $CT_ADDR from fe80::1."
 
 step "1. Nothing answers for the container: ping from the router fails"
-if ping_ct; then echo "unexpected: reachable"; exit 1; fi
+if ping_ct; then
+	echo "unexpected: reachable"
+	exit 1
+fi
 echo "unreachable; the hypervisor dropped $(bash "$LAB" dropped "$SUFFIX") NAs (nobody sent one)"
 
 step "2. Kernel proxy_ndp on the VPS uplink for $CT_ADDR: ping fails again"
 bash "$LAB" proxy-ndp "$SUFFIX" "$CT_ADDR"
 in_router ip -6 neigh flush dev r-eth0
 capture_na
-if ping_ct; then echo "unexpected: reachable"; exit 1; fi
+if ping_ct; then
+	echo "unexpected: reachable"
+	exit 1
+fi
 echo "unreachable; the kernel's NA (source = the VPS's link-local address):"
 show_na
 echo "the hypervisor dropped $(bash "$LAB" dropped "$SUFFIX") NAs"
@@ -97,11 +105,15 @@ in_server ip -6 neigh del proxy "$CT_ADDR" dev wan0
 in_router ip -6 neigh flush dev r-eth0
 
 step "3. ndpresponder on the VPS uplink for $CT_NET: ping works"
-ip netns exec "$S" "$BIN" -i wan0 -n "$CT_NET" -f 2>"$work/daemon.log" &
+ip netns exec "$S" "$BIN" -i wan0 -n "$CT_NET" -f 2> "$work/daemon.log" &
 daemon_pid=$!
 wait_for "$work/daemon.log" "armed device=wan0"
 capture_na
-ping_ct || ping_ct || { echo "unexpected: unreachable"; cat "$work/daemon.log"; exit 1; }
+ping_ct || ping_ct || {
+	echo "unexpected: unreachable"
+	cat "$work/daemon.log"
+	exit 1
+}
 echo "reachable; ndpresponder's NA (source = the target address, flags R and S, TLLA):"
 show_na
 echo "the hypervisor's drop counter is still $(bash "$LAB" dropped "$SUFFIX")"

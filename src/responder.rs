@@ -325,13 +325,13 @@ impl Responder {
         self.counters.drops[DropReason::Truncated.index()] += 1;
     }
 
-    /// The daemon reports whether the kernel took the NA.
-    pub fn sent(&mut self) {
-        self.counters.na_sent += 1;
+    /// The daemon reports how many NAs the kernel took, and how many it refused.
+    pub fn sent(&mut self, n: u64) {
+        self.counters.na_sent += n;
     }
 
-    pub fn send_failed(&mut self) {
-        self.counters.send_errors += 1;
+    pub fn send_failed(&mut self, n: u64) {
+        self.counters.send_errors += n;
     }
 }
 

@@ -43,16 +43,19 @@ in_both_router_modes!(
     without_responder_container_unreachable,
 );
 
-/// The one NA for `target` in a capture.
-fn answer_for<'a>(nas: &'a [Na], target: &str) -> &'a Na {
-    let answers: Vec<&Na> = nas.iter().filter(|na| na.target == target).collect();
-    assert_eq!(answers.len(), 1, "expected one NA for {target}: {nas:#?}");
-    answers[0]
-}
-
-/// What every NA from the responder has, whatever the NS (RFC 4861 sections 4.4, 7.2.4):
-/// source = target (the default policy), R set and O clear (defaults), TLLA = uplink MAC.
-fn assert_responder_na(na: &Na) {
+/// Sends one NS `variant` for the container from the router and returns the one NA that
+/// answered it, after checking what every NA from the responder has whatever the NS
+/// (RFC 4861 sections 4.4, 7.2.4): source = target (the default policy), R set and O clear
+/// (the defaults), TLLA = the uplink's MAC.
+fn answer_to(mode: RouterMode, variant: &str) -> Na {
+    let lab = Lab::new(mode);
+    let _responder = lab.start_responder(&[]);
+    let capture = lab.capture(Duration::from_secs(5), Some(1));
+    lab.send_ns(variant, CT_ADDR);
+    let nas = capture.finish();
+    assert_eq!(nas.len(), 1, "expected one NA: {nas:#?}");
+    let na = nas.into_iter().next().expect("one NA");
+    assert_eq!(na.target, CT_ADDR, "{na:#?}");
     assert_eq!(na.eth_src, SERVER_MAC, "{na:#?}");
     assert_eq!(na.ip_src, CT_ADDR, "source must be the target: {na:#?}");
     assert_eq!(na.hop_limit, 255, "{na:#?}");
@@ -61,6 +64,14 @@ fn assert_responder_na(na: &Na) {
     assert!(na.router, "R is on by default: {na:#?}");
     assert!(!na.override_flag, "O is off by default: {na:#?}");
     assert_eq!(na.tlla.as_deref(), Some(SERVER_MAC), "{na:#?}");
+    na
+}
+
+/// A solicited answer goes back to the soliciting router (RFC 4861 section 7.2.4).
+fn assert_solicited_reply(na: &Na, mode: RouterMode) {
+    assert!(na.solicited, "{na:#?}");
+    assert_eq!(na.ip_dst, mode.router_source(), "{na:#?}");
+    assert_eq!(na.eth_dst, ROUTER_MAC, "{na:#?}");
 }
 
 fn ping_reaches_container(mode: RouterMode) {
@@ -85,43 +96,19 @@ fn ndisc6_gets_answer_in_range_only(mode: RouterMode) {
 }
 
 fn multicast_ns_answered_from_target(mode: RouterMode) {
-    let lab = Lab::new(mode);
-    let _responder = lab.start_responder(&[]);
-    let capture = lab.capture(Duration::from_secs(5), Some(1));
-    lab.send_ns("valid", CT_ADDR);
-    let nas = capture.finish();
-    let na = answer_for(&nas, CT_ADDR);
-    assert_responder_na(na);
-    assert!(na.solicited, "{na:#?}");
-    assert_eq!(na.ip_dst, mode.router_source(), "{na:#?}");
-    assert_eq!(na.eth_dst, ROUTER_MAC, "{na:#?}");
+    assert_solicited_reply(&answer_to(mode, "valid"), mode);
 }
 
 /// NUD probes (RFC 4861 section 7.3.1) are unicast to the target and carry no SLLA; a
 /// responder that ignores them lets the router's entry fail every few minutes
 /// (prior-art.md, pain #1).
 fn unicast_probe_answered(mode: RouterMode) {
-    let lab = Lab::new(mode);
-    let _responder = lab.start_responder(&[]);
-    let capture = lab.capture(Duration::from_secs(5), Some(1));
-    lab.send_ns("unicast", CT_ADDR);
-    let nas = capture.finish();
-    let na = answer_for(&nas, CT_ADDR);
-    assert_responder_na(na);
-    assert!(na.solicited, "{na:#?}");
-    assert_eq!(na.ip_dst, mode.router_source(), "{na:#?}");
-    assert_eq!(na.eth_dst, ROUTER_MAC, "{na:#?}");
+    assert_solicited_reply(&answer_to(mode, "unicast"), mode);
 }
 
 /// RFC 4861 section 7.2.4: an NS from :: is answered to all-nodes with S clear.
 fn dad_probe_answered_to_all_nodes(mode: RouterMode) {
-    let lab = Lab::new(mode);
-    let _responder = lab.start_responder(&[]);
-    let capture = lab.capture(Duration::from_secs(5), Some(1));
-    lab.send_ns("dad", CT_ADDR);
-    let nas = capture.finish();
-    let na = answer_for(&nas, CT_ADDR);
-    assert_responder_na(na);
+    let na = answer_to(mode, "dad");
     assert!(!na.solicited, "{na:#?}");
     assert_eq!(na.ip_dst, "ff02::1", "{na:#?}");
     assert_eq!(na.eth_dst, "33:33:00:00:00:01", "{na:#?}");
@@ -129,7 +116,7 @@ fn dad_probe_answered_to_all_nodes(mode: RouterMode) {
 
 /// Each `tests/lab/ndp.py` variant that breaks one validity rule, named like the counter
 /// it must bump.
-const INVALID_VARIANTS: [&str; 11] = [
+const INVALID_VARIANTS: [&str; 12] = [
     "hop_limit",
     "checksum",
     "code",
@@ -138,6 +125,7 @@ const INVALID_VARIANTS: [&str; 11] = [
     "option_length",
     "dad_source_lladdr",
     "dad_destination",
+    "multicast_source",
     "fragment",
     "truncated",
     "own_mac",

@@ -34,6 +34,11 @@ pub const METHODS: [Method; 3] = [
     },
 ];
 
+/// ubusd creates its socket file at bind() and accepts only after listen(), so a connect
+/// right after the create event can be refused: retry this often, this many times (2 s).
+const RETRY_INTERVAL_NS: u64 = 100_000_000;
+const RETRIES: u32 = 20;
+
 /// The ubus side of the daemon: a connection while ubusd is there, and a watch on the
 /// socket's directory to notice it coming back.
 pub struct Bus {
@@ -41,6 +46,8 @@ pub struct Bus {
     conn: Option<UbusConnection>,
     registered: bool,
     watch: Option<DirWatch>,
+    /// While ubusd is (re)starting: when to try again, and how many tries are left.
+    retry: Option<(u64, u32)>,
 }
 
 impl Bus {
@@ -64,12 +71,15 @@ impl Bus {
             conn: None,
             registered: false,
             watch,
+            retry: None,
         };
-        bus.connect();
+        bus.connect(RETRIES);
         bus
     }
 
-    fn connect(&mut self) {
+    /// Tries to connect; if that fails and `retries` is not zero, schedules another try.
+    fn connect(&mut self, retries: u32) {
+        self.retry = None;
         if self.conn.is_some() {
             return;
         }
@@ -80,7 +90,30 @@ impl Bus {
                 self.conn = Some(c);
                 self.registered = false;
             }
-            Err(e) => log_debug!("ubus: {}: {e}", self.path.display()),
+            Err(e) => {
+                log_debug!("ubus: {}: {e}", self.path.display());
+                // A missing socket will announce itself through the watch; a refused one
+                // may be ubusd between bind() and listen().
+                if retries > 0 && e.kind() == std::io::ErrorKind::ConnectionRefused {
+                    self.retry = Some((monotonic_ns() + RETRY_INTERVAL_NS, retries - 1));
+                }
+            }
+        }
+    }
+
+    /// Milliseconds until a pending retry is due; `None` when nothing is pending (so the
+    /// daemon sleeps without a timeout).
+    pub fn timeout_ms(&self, now_ns: u64) -> Option<i32> {
+        self.retry
+            .map(|(at, _)| (at.saturating_sub(now_ns).div_ceil(1_000_000)) as i32)
+    }
+
+    /// Runs a due retry.
+    pub fn on_tick(&mut self, now_ns: u64) {
+        if let Some((at, left)) = self.retry {
+            if now_ns >= at {
+                self.connect(left);
+            }
         }
     }
 
@@ -98,7 +131,7 @@ impl Bus {
         if let Some(w) = &self.watch {
             w.drain();
         }
-        self.connect();
+        self.connect(RETRIES);
     }
 
     /// The connection is readable or writable (or failed).
@@ -123,7 +156,7 @@ impl Bus {
                 self.conn = None;
                 self.registered = false;
                 // ubusd may already be listening again (a quick restart).
-                self.connect();
+                self.connect(RETRIES);
             }
         }
     }

@@ -10,6 +10,7 @@ use crate::config::{self, Config};
 use crate::links::Links;
 use crate::rtnl::{self, RtnlEvent};
 use crate::sys::netlink::{self, Dump, NetlinkSocket};
+use crate::sys::packet::RecvBatch;
 use crate::sys::poll::{self, PollFd, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT};
 use crate::sys::signal::{Signal, SignalFd};
 use crate::sys::time::monotonic_ns;
@@ -18,9 +19,6 @@ use bus::Bus;
 use std::os::fd::AsRawFd;
 use uplink::Uplink;
 
-/// Receive buffer: larger than any frame an uplink can deliver (64 KiB covers GRO-free
-/// jumbo frames), so a too-long frame is a counted drop, not a silent cut.
-const RX_BUF_LEN: usize = 65536;
 /// rtnetlink datagrams are at most a page or so; 32 KiB is the size iproute2 uses.
 const NETLINK_BUF_LEN: usize = 32768;
 
@@ -217,7 +215,7 @@ impl Daemon {
 
     /// Runs until SIGTERM/SIGINT.
     pub fn run(&mut self) -> Result<(), String> {
-        let mut rx = vec![0u8; RX_BUF_LEN].into_boxed_slice();
+        let mut rx = RecvBatch::default();
         let mut nl = vec![0u8; NETLINK_BUF_LEN].into_boxed_slice();
         log_info!(
             "started, version {}, configuration from {}",
@@ -226,7 +224,13 @@ impl Daemon {
         );
         loop {
             self.fill_pollfds();
-            poll::poll(&mut self.pollfds, -1).map_err(|e| e.to_string())?;
+            // No timeout unless a ubus reconnect is pending: idle means asleep.
+            let timeout = self
+                .bus
+                .as_ref()
+                .and_then(|b| b.timeout_ms(monotonic_ns()))
+                .unwrap_or(-1);
+            poll::poll(&mut self.pollfds, timeout).map_err(|e| e.to_string())?;
             let now = monotonic_ns();
             // Packets first: they are what the daemon is for.
             for i in FIXED_SLOTS..self.pollfds.len() {
@@ -250,6 +254,7 @@ impl Daemon {
                 if self.pollfds[SLOT_UBUS_WATCH].revents != 0 {
                     bus.on_watch();
                 }
+                bus.on_tick(now);
             }
             if self.pollfds[SLOT_NETLINK].revents != 0 {
                 self.on_netlink(&mut nl);

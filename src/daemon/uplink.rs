@@ -5,8 +5,8 @@ use crate::config::UplinkConfig;
 use crate::links::Links;
 use crate::responder::{InterfaceFacts, Responder, Verdict};
 use crate::rtnl::IfName;
-use crate::sys::packet::{PacketSocket, Recv};
-use crate::wire::{self, NA_FRAME_LEN};
+use crate::sys::packet::{PacketSocket, RecvBatch, SendBatch, BATCH};
+use crate::wire::{self, NaFrame, NA_FRAME_LEN};
 use crate::{log_debug, log_info, log_warn};
 
 /// Whether the uplink is receiving, as status shows it.
@@ -37,9 +37,9 @@ impl LinkState {
     }
 }
 
-/// At most this many frames are handled per wakeup per uplink, so one flooded uplink cannot
-/// starve the others, signals or ubus.
-const RECV_BATCH: usize = 64;
+/// At most this many batches (of `packet::BATCH` frames) are handled per wakeup per uplink,
+/// so one flooded uplink cannot starve the others, signals or ubus.
+const RECV_ROUNDS: usize = 4;
 
 pub struct Uplink {
     pub responder: Responder,
@@ -118,8 +118,9 @@ impl Uplink {
         }
     }
 
-    /// Handles the frames queued on the socket (bounded batch).
-    pub fn on_readable(&mut self, links: &Links, rx: &mut [u8], verbose: bool, now_ns: u64) {
+    /// Handles the frames queued on the socket: batches in, answers out in batches, at most
+    /// RECV_ROUNDS batches per wakeup.
+    pub fn on_readable(&mut self, links: &Links, rx: &mut RecvBatch, verbose: bool, now_ns: u64) {
         let Some(sock) = self.socket.as_ref() else {
             return;
         };
@@ -136,59 +137,59 @@ impl Uplink {
         };
         // A stack copy of the name for log lines (device names are at most 15 bytes).
         let device = IfName::try_from(self.responder.config().device.as_str()).unwrap_or_default();
-        let mut tx = [0u8; NA_FRAME_LEN];
-        for _ in 0..RECV_BATCH {
-            let len = match sock.recv(rx) {
-                Ok(Recv::Frame(n)) => n,
-                Ok(Recv::Truncated(n)) => {
-                    // Larger than any NS we can validate: counted as truncated.
-                    self.responder.count_oversized();
-                    if verbose {
-                        log_info!("drop device={device} reason=truncated length={n}");
-                    }
-                    continue;
-                }
-                Ok(Recv::Empty) => break,
+        let mut tx = SendBatch::<NA_FRAME_LEN>::default();
+        for _ in 0..RECV_ROUNDS {
+            let received = match sock.recv_batch(rx) {
+                Ok(n) => n,
                 Err(e) => {
                     // ENETDOWN/ENXIO arrive once when the link goes; netlink tells us the rest.
                     log_debug!("device={device}: {e}");
                     break;
                 }
             };
-            match self.responder.handle(&rx[..len], &facts, now_ns) {
-                Verdict::Answer(na) => {
-                    let sent = wire::emit_na(&na, &mut tx).map_err(|_| ()).and_then(|n| {
-                        sock.send(&tx[..n])
-                            .map_err(|e| log_debug!("device={device}: {e}"))
-                    });
-                    match sent {
-                        Ok(()) => self.responder.sent(),
-                        Err(()) => self.responder.send_failed(),
+            for frame in rx.frames() {
+                let frame = match frame {
+                    Ok(frame) => frame,
+                    Err(len) => {
+                        // Larger than any NS we validate: counted as truncated.
+                        self.responder.count_oversized();
+                        if verbose {
+                            log_info!("drop device={device} reason=truncated length={len}");
+                        }
+                        continue;
                     }
-                    if verbose {
-                        log_info!(
-                            "answer device={device} target={} from={} na_src={} na_dst={} flags={}{}{}{}",
-                            na.target,
-                            na.ip_dst,
-                            na.ip_src,
-                            na.eth_dst,
-                            if na.router { "R" } else { "-" },
-                            if na.solicited { "S" } else { "-" },
-                            if na.override_flag { "O" } else { "-" },
-                            if sent.is_ok() { "" } else { " send_failed" },
-                        );
+                };
+                match self.responder.handle(frame, &facts, now_ns) {
+                    Verdict::Answer(na) => {
+                        tx.push(|slot| wire::emit_na(&na, slot).ok());
+                        if verbose {
+                            log_answer(&device, &na);
+                        }
                     }
+                    Verdict::Drop(reason, ns) if verbose => match ns {
+                        Some(ns) => log_info!(
+                            "drop device={device} reason={} target={} from={}",
+                            reason.as_str(),
+                            ns.target,
+                            ns.ip_src
+                        ),
+                        None => log_info!("drop device={device} reason={}", reason.as_str()),
+                    },
+                    Verdict::Drop(..) | Verdict::Ignore => {}
                 }
-                Verdict::Drop(reason, ns) if verbose => match ns {
-                    Some(ns) => log_info!(
-                        "drop device={device} reason={} target={} from={}",
-                        reason.as_str(),
-                        ns.target,
-                        ns.ip_src
-                    ),
-                    None => log_info!("drop device={device} reason={}", reason.as_str()),
-                },
-                Verdict::Drop(..) | Verdict::Ignore => {}
+            }
+            // At most one answer per received frame, so a batch of answers always fits.
+            if !tx.is_empty() {
+                let queued = tx.len();
+                let sent = sock.send_batch(&mut tx).unwrap_or_else(|e| {
+                    log_debug!("device={device}: {e}");
+                    0
+                });
+                self.responder.sent(sent as u64);
+                self.responder.send_failed((queued - sent) as u64);
+            }
+            if received < BATCH {
+                break;
             }
         }
     }
@@ -199,4 +200,17 @@ impl Uplink {
             log_debug!("device={}: {err}", self.config().device);
         }
     }
+}
+
+fn log_answer(device: &str, na: &NaFrame) {
+    log_info!(
+        "answer device={device} target={} from={} na_src={} na_dst={} flags={}{}{}",
+        na.target,
+        na.ip_dst,
+        na.ip_src,
+        na.eth_dst,
+        if na.router { "R" } else { "-" },
+        if na.solicited { "S" } else { "-" },
+        if na.override_flag { "O" } else { "-" },
+    );
 }

@@ -26,6 +26,7 @@ Variants (RFC 4861 section 7.1.1 lists the validity rules the invalid ones break
   option_length      an option whose length field is 0
   dad_source_lladdr  source :: with an SLLA option
   dad_destination    source :: sent to ff02::1 instead of the solicited-node group
+  multicast_source   IPv6 source ff02::1 (RFC 4291 section 2.7: never a source)
   fragment           the NS inside an (atomic) IPv6 fragment; RFC 6980 section 5
   truncated          IPv6 payload length 32 but only 24 bytes of it in the frame
   own_mac            Ethernet source is the responder's own MAC
@@ -67,8 +68,8 @@ ALL_NODES = "ff02::1"
 
 VARIANTS = (
     "valid unicast dad hop_limit checksum code icmp_length multicast_target option_length "
-    "dad_source_lladdr dad_destination fragment truncated own_mac option_overlong hbh dstopt "
-    "hbh_truncated vlan"
+    "dad_source_lladdr dad_destination multicast_source fragment truncated own_mac "
+    "option_overlong hbh dstopt hbh_truncated vlan"
 ).split()
 
 HOP_BY_HOP = 0
@@ -144,6 +145,8 @@ def craft(variant, my_mac, peer_mac, src, target):
         ip_src = "::"
     elif variant == "dad_destination":
         ip_src, ip_dst, body = "::", ALL_NODES, ns_body(target)
+    elif variant == "multicast_source":
+        ip_src = ALL_NODES
     elif variant == "own_mac":
         eth_src, body = peer_mac, ns_body(target, slla(peer_mac))
     elif variant == "option_overlong":
