@@ -668,6 +668,10 @@ impl Responder {
     /// CPU time used so far, user plus system, from /proc/PID/stat (proc(5): utime and
     /// stime, fields 14 and 15, in clock ticks; Linux reports them in USER_HZ = 100).
     pub fn cpu_time(&self) -> Duration {
+        // `ip netns exec` and setpriv exec the daemon: the child is the daemon itself.
+        let comm = std::fs::read_to_string(format!("/proc/{}/comm", self.pid()))
+            .expect("read /proc/PID/comm");
+        assert_eq!(comm.trim(), "ndpresponder", "not the daemon's pid");
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))
             .expect("read /proc/PID/stat");
         // The command name (field 2) may hold spaces; fields after it are plain.

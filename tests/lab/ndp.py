@@ -9,7 +9,7 @@ Run inside a namespace (`ip netns exec NS .venv/bin/python3 tests/lab/ndp.py ...
       used as unicast destination by `unicast` and as forged source by `own_mac`.
   ndp.py burst IFACE --src ADDR --peer-mac MAC VARIANT/TARGET...
       Send one NS per VARIANT/TARGET pair, in order, from one socket (one scapy start-up
-      for a whole burst of frames); VARIANT may also be cutN (see below).
+      for a whole burst of frames); VARIANT may also be cutN or vlanN (see below).
   ndp.py capture IFACE --timeout SECONDS [--count N]
       Print "ready" once listening, then one JSON line per NA received on IFACE (frames
       sent by IFACE itself are skipped) until SECONDS have passed or N NAs were seen.
@@ -34,8 +34,9 @@ Variants (RFC 4861 section 7.1.1 lists the validity rules the invalid ones break
   hbh                valid NS behind a Hop-by-Hop header (PadN): walked, so still valid
   dstopt             valid NS behind a Destination Options header (PadN): still valid
   hbh_truncated      a Hop-by-Hop header claiming 88 bytes of a 40-byte payload
-  vlan               valid NS inside an 802.1Q tag (VLAN 7): not this link's traffic
   cutN               the valid frame cut to its first N bytes (Payload Length unchanged)
+  vlanN              the valid frame inside an 802.1Q tag with VLAN ID N: not this link's
+                     traffic
 """
 
 import argparse
@@ -56,7 +57,7 @@ from scapy.layers.inet6 import (  # noqa: E402
     IPv6ExtHdrFragment,
     in6_chksum,
 )
-from scapy.layers.l2 import Dot1Q, Ether  # noqa: E402
+from scapy.layers.l2 import Ether  # noqa: E402
 from scapy.packet import Raw  # noqa: E402
 from scapy.config import conf  # noqa: E402
 from scapy.sendrecv import AsyncSniffer, sendp  # noqa: E402
@@ -69,7 +70,7 @@ ALL_NODES = "ff02::1"
 VARIANTS = (
     "valid unicast dad hop_limit checksum code icmp_length multicast_target option_length "
     "dad_source_lladdr dad_destination multicast_source fragment truncated own_mac "
-    "option_overlong hbh dstopt hbh_truncated vlan"
+    "option_overlong hbh dstopt hbh_truncated"
 ).split()
 
 HOP_BY_HOP = 0
@@ -121,6 +122,10 @@ def craft(variant, my_mac, peer_mac, src, target):
     """The frame for one variant, as bytes."""
     if variant.startswith("cut"):
         return craft("valid", my_mac, peer_mac, src, target)[: int(variant[3:])]
+    if variant.startswith("vlan"):
+        frame = craft("valid", my_mac, peer_mac, src, target)
+        tag = struct.pack("!HH", 0x8100, int(variant[4:]))
+        return frame[:12] + tag + frame[12:]
     eth_src, hop_limit, code, bad_checksum = my_mac, 255, 0, False
     ip_src, ip_dst = src, solicited_node(target)
     body = ns_body(target, slla(my_mac))
@@ -165,9 +170,6 @@ def craft(variant, my_mac, peer_mac, src, target):
     if ext is not None:
         nh, header = ext
         return bytes(eth / IPv6(src=ip_src, dst=ip_dst, hlim=hop_limit, nh=nh) / Raw(header + msg))
-    if variant == "vlan":
-        tagged = Ether(src=eth_src, dst=eth_dst, type=0x8100) / Dot1Q(vlan=7, type=0x86DD)
-        return bytes(tagged / IPv6(src=ip_src, dst=ip_dst, hlim=hop_limit, nh=ICMPV6) / Raw(msg))
     frame = bytes(eth / IPv6(src=ip_src, dst=ip_dst, hlim=hop_limit, nh=ICMPV6) / Raw(msg))
     if variant == "truncated":
         return frame[: 14 + 40 + 24]
@@ -183,8 +185,11 @@ def send(args):
 
 
 def burst_variant(name):
-    """A VARIANT of a burst: one of VARIANTS or cutN with N a length."""
-    if name in VARIANTS or (name.startswith("cut") and name[3:].isdigit()):
+    """A VARIANT of a burst: one of VARIANTS, cutN or vlanN."""
+    for numbered in ("cut", "vlan"):
+        if name.startswith(numbered) and name[len(numbered) :].isdigit():
+            return name
+    if name in VARIANTS:
         return name
     raise argparse.ArgumentTypeError("unknown variant %r" % name)
 
