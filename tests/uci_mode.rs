@@ -61,8 +61,17 @@ fn two_uplinks_each_answer_their_own_prefix_on_their_own_link() {
         .concat(),
     );
     let mut responder = start_from_uci(&lab, &dir);
-    responder.wait_armed(UPLINK);
-    responder.wait_armed(SECOND_UPLINK);
+    // Both, in whichever order the daemon arms them.
+    let mut unarmed = vec![UPLINK, SECOND_UPLINK];
+    while !unarmed.is_empty() {
+        let line = responder
+            .wait_for(
+                |line| line.contains(": armed device="),
+                Duration::from_secs(10),
+            )
+            .unwrap_or_else(|| panic!("{unarmed:?} not armed within 10 s"));
+        unarmed.retain(|device| !line.contains(&format!("device={device} ")));
+    }
 
     assert_eq!(
         answered(&lab, CT_ADDR, ROUTER_IF).as_deref(),
