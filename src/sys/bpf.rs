@@ -15,6 +15,10 @@ const RET_K: u16 = 0x06; // BPF_RET | BPF_K
 
 /// Ancillary load of "a VLAN tag was stripped into metadata" (SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT).
 const SKF_AD_VLAN_TAG_PRESENT: u32 = (-0x1000i32 + 48) as u32;
+/// Ancillary load of the frame's packet type (SKF_AD_OFF + SKF_AD_PKTTYPE), and the type
+/// of a frame addressed to another host (linux/if_packet.h PACKET_OTHERHOST).
+const SKF_AD_PKTTYPE: u32 = (-0x1000i32 + 4) as u32;
+const PACKET_OTHERHOST: u32 = 3;
 
 const fn insn(code: u16, jt: u8, jf: u8, k: u32) -> libc::sock_filter {
     libc::sock_filter { code, jt, jf, k }
@@ -23,25 +27,31 @@ const fn insn(code: u16, jt: u8, jf: u8, k: u32) -> libc::sock_filter {
 /// Admits IPv6 frames carrying ICMPv6 type 135 directly after the fixed header, plus frames
 /// whose first next header is an extension header (Hop-by-Hop 0, Routing 43, Fragment 44,
 /// Destination Options 60): the header chain is walked in user space, where an NS behind a
-/// Fragment header is counted and dropped (RFC 6980 section 5). Frames whose 802.1Q tag the
-/// kernel stripped into metadata belong to a VLAN, not to this link, and are refused.
+/// Fragment header is counted and dropped (RFC 6980 section 5). Frames of another VLAN
+/// are refused: a socket bound to ETH_P_IPV6 gets them after the kernel found no VLAN
+/// device for their ID, cleared the tag and marked them PACKET_OTHERHOST (net/core/dev.c,
+/// __netif_receive_skb_core), so the packet type is what tells them apart; a tag still in
+/// metadata is refused too. PACKET_OTHERHOST also covers unicast frames to another MAC seen
+/// in promiscuous mode: a solicitation sent to another host is not ours to answer.
 /// Offsets are from the Ethernet header (SOCK_RAW): EtherType 12, next header 20, ICMPv6
 /// type 54.
-pub const NS_FILTER: [libc::sock_filter; 14] = [
-    insn(LD_B_ABS, 0, 0, SKF_AD_VLAN_TAG_PRESENT), // 0
-    insn(JEQ_K, 11, 0, 1),                         // 1: tagged -> drop
-    insn(LD_H_ABS, 0, 0, 12),                      // 2: EtherType
-    insn(JEQ_K, 0, 9, 0x86dd),                     // 3: not IPv6 -> drop
-    insn(LD_B_ABS, 0, 0, 20),                      // 4: next header
-    insn(JEQ_K, 4, 0, 58),                         // 5: ICMPv6 -> 10
-    insn(JEQ_K, 5, 0, 0),                          // 6: Hop-by-Hop -> accept
-    insn(JEQ_K, 4, 0, 43),                         // 7: Routing -> accept
-    insn(JEQ_K, 3, 0, 44),                         // 8: Fragment -> accept
-    insn(JEQ_K, 2, 3, 60),                         // 9: Destination Options -> accept, else drop
-    insn(LD_B_ABS, 0, 0, 54),                      // 10: ICMPv6 type
-    insn(JEQ_K, 0, 1, 135),                        // 11: NS -> accept, else drop
-    insn(RET_K, 0, 0, u32::MAX),                   // 12: accept, whole frame
-    insn(RET_K, 0, 0, 0),                          // 13: drop
+pub const NS_FILTER: [libc::sock_filter; 16] = [
+    insn(LD_B_ABS, 0, 0, SKF_AD_PKTTYPE),          // 0
+    insn(JEQ_K, 13, 0, PACKET_OTHERHOST),          // 1: another VLAN or host -> drop
+    insn(LD_B_ABS, 0, 0, SKF_AD_VLAN_TAG_PRESENT), // 2
+    insn(JEQ_K, 11, 0, 1),                         // 3: tagged -> drop
+    insn(LD_H_ABS, 0, 0, 12),                      // 4: EtherType
+    insn(JEQ_K, 0, 9, 0x86dd),                     // 5: not IPv6 -> drop
+    insn(LD_B_ABS, 0, 0, 20),                      // 6: next header
+    insn(JEQ_K, 4, 0, 58),                         // 7: ICMPv6 -> 12
+    insn(JEQ_K, 5, 0, 0),                          // 8: Hop-by-Hop -> accept
+    insn(JEQ_K, 4, 0, 43),                         // 9: Routing -> accept
+    insn(JEQ_K, 3, 0, 44),                         // 10: Fragment -> accept
+    insn(JEQ_K, 2, 3, 60),                         // 11: Destination Options -> accept, else drop
+    insn(LD_B_ABS, 0, 0, 54),                      // 12: ICMPv6 type
+    insn(JEQ_K, 0, 1, 135),                        // 13: NS -> accept, else drop
+    insn(RET_K, 0, 0, u32::MAX),                   // 14: accept, whole frame
+    insn(RET_K, 0, 0, 0),                          // 15: drop
 ];
 
 /// Admits untagged IPv6 frames carrying ICMPv6 type 136 (Neighbor Advertisement) directly
@@ -87,6 +97,14 @@ mod tests {
     /// A minimal classic-BPF interpreter for the opcodes our filter uses, so the program's
     /// jump offsets are checked against frames rather than trusted.
     fn run(prog: &[libc::sock_filter], frame: &[u8], vlan_tagged: bool) -> u32 {
+        run_as(prog, frame, vlan_tagged, PACKET_MULTICAST)
+    }
+
+    /// linux/if_packet.h: what a multicast NS arrives as.
+    const PACKET_MULTICAST: u32 = 2;
+
+    /// [`run`] for a frame of the given packet type.
+    fn run_as(prog: &[libc::sock_filter], frame: &[u8], vlan_tagged: bool, pkttype: u32) -> u32 {
         let mut acc: u32 = 0;
         let mut pc = 0usize;
         loop {
@@ -94,6 +112,7 @@ mod tests {
             pc += 1;
             match i.code {
                 LD_B_ABS if i.k == SKF_AD_VLAN_TAG_PRESENT => acc = vlan_tagged as u32,
+                LD_B_ABS if i.k == SKF_AD_PKTTYPE => acc = pkttype,
                 LD_B_ABS => match frame.get(i.k as usize) {
                     Some(b) => acc = *b as u32,
                     None => return 0,
@@ -141,6 +160,17 @@ mod tests {
     fn refuses_vlan_tagged_and_short_frames() {
         assert_eq!(run(&NS_FILTER, &frame(0x86dd, 58, 135), true), 0);
         assert_eq!(run(&NS_FILTER, &frame(0x86dd, 58, 135)[..54], false), 0);
+    }
+
+    /// Another VLAN's NS, as a socket bound to ETH_P_IPV6 gets it: tag cleared, packet
+    /// type PACKET_OTHERHOST. The lab test `malformed_burst_is_dropped_by_reason_and_valid_ns_all_answered`
+    /// (tests/robustness.rs) found such frames answered before this check.
+    #[test]
+    fn refuses_frames_for_other_hosts_and_vlans() {
+        let ns = frame(0x86dd, 58, 135);
+        assert_eq!(run_as(&NS_FILTER, &ns, false, PACKET_OTHERHOST), 0);
+        const PACKET_HOST: u32 = 0;
+        assert_eq!(run_as(&NS_FILTER, &ns, false, PACKET_HOST), u32::MAX);
     }
 
     #[test]

@@ -5,6 +5,12 @@
 //!
 //! Everything a test starts is bounded in time and undone in `Drop`, also when the test
 //! panics: the daemon and the capture are killed, the namespaces removed.
+//!
+//! `fake_ubusd` is the hand-built ubusd side of the bus tests.
+// Each test crate uses its own subset of the harness; the rest would warn as unused.
+#![allow(dead_code)]
+
+pub mod fake_ubusd;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
@@ -245,39 +251,42 @@ impl Lab {
 
     /// The daemon on the server's uplink, answering for the container range, armed.
     pub fn start_responder(&self, extra_args: &[&str]) -> Responder {
-        let mut command = self.command(
-            Role::Server,
-            &[
-                env!("CARGO_BIN_EXE_ndpresponder"),
-                "-i",
-                UPLINK,
-                "-n",
-                CT_NET,
-                "-f",
-            ],
-        );
-        command
-            .args(extra_args)
+        let mut args = vec!["-i", UPLINK, "-n", CT_NET, "-f"];
+        args.extend_from_slice(extra_args);
+        let mut responder = self.spawn_daemon(&[], &args);
+        responder.wait_armed(UPLINK);
+        responder
+    }
+
+    /// The daemon in the server namespace with `args`, run through `wrapper` (a command
+    /// that execs its arguments, such as setpriv; empty for none), not waited for.
+    pub fn spawn_daemon(&self, wrapper: &[&str], args: &[&str]) -> Responder {
+        let mut argv = wrapper.to_vec();
+        argv.push(env!("CARGO_BIN_EXE_ndpresponder"));
+        argv.extend_from_slice(args);
+        let mut child = self
+            .command(Role::Server, &argv)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = command.spawn().expect("spawn ndpresponder");
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn ndpresponder");
         let lines = line_channel(child.stderr.take().expect("piped stderr"));
-        let mut responder = Responder {
+        Responder {
             child,
             lines,
             log: Vec::new(),
             stopped: false,
-        };
-        let armed = format!("armed device={UPLINK}");
-        responder
-            .wait_for(|line| line.contains(&armed), ARM_TIMEOUT)
-            .unwrap_or_else(|| panic!("no '{armed}' within {ARM_TIMEOUT:?}"));
-        responder
+        }
     }
 
     /// Starts listening for NAs on the router and returns once the listener is ready.
     pub fn capture(&self, timeout: Duration, count: Option<usize>) -> Capture {
+        self.capture_on(ROUTER_IF, timeout, count)
+    }
+
+    /// [`Lab::capture`] on another router interface.
+    pub fn capture_on(&self, iface: &str, timeout: Duration, count: Option<usize>) -> Capture {
         let (python, script) = (python(), ndp_py());
         let timeout_arg = timeout.as_secs_f64().to_string();
         let count_arg = count.map(|c| c.to_string());
@@ -285,7 +294,7 @@ impl Lab {
             python.to_str().expect("utf-8 path"),
             script.to_str().expect("utf-8 path"),
             "capture",
-            ROUTER_IF,
+            iface,
             "--timeout",
             &timeout_arg,
         ];
@@ -336,18 +345,261 @@ impl Lab {
         checked(&format!("ndp.py send {variant}"), output);
     }
 
+    /// Sends crafted NS from the router's `iface` in one burst: `specs` are
+    /// `VARIANT/TARGET` pairs of `tests/lab/ndp.py burst`.
+    pub fn send_burst(&self, iface: &str, specs: &[String]) {
+        let (python, script) = (python(), ndp_py());
+        let mut args = vec![
+            python.to_str().expect("utf-8 path"),
+            script.to_str().expect("utf-8 path"),
+            "burst",
+            iface,
+            "--src",
+            self.mode.router_source(),
+            "--peer-mac",
+            SERVER_MAC,
+        ];
+        args.extend(specs.iter().map(String::as_str));
+        checked("ndp.py burst", self.run(Role::Router, &args));
+    }
+
     /// `ndisc6` (an independent NDP client) from the router: the MAC that answered, if any.
     pub fn ndisc6(&self, addr: &str) -> Option<String> {
+        self.ndisc6_on(addr, ROUTER_IF, 3, 1000)
+    }
+
+    /// `ndisc6` on router interface `iface`, `tries` NS each waiting `wait_ms`: the MAC in
+    /// the answer's Target Link-Layer Address option (what ndisc6 prints), if any.
+    pub fn ndisc6_on(&self, addr: &str, iface: &str, tries: u32, wait_ms: u32) -> Option<String> {
+        let (tries, wait_ms) = (tries.to_string(), wait_ms.to_string());
         let output = self.run(
             Role::Router,
             &[
-                "ndisc6", "-q", "-n", "-r", "3", "-w", "1000", addr, ROUTER_IF,
+                "ndisc6", "-q", "-n", "-r", &tries, "-w", &wait_ms, addr, iface,
             ],
         );
         let mac = String::from_utf8_lossy(&output.stdout)
             .trim()
             .to_lowercase();
         (output.status.success() && !mac.is_empty()).then_some(mac)
+    }
+}
+
+impl Lab {
+    /// A veth pair outside the hypervisor: `router_if` in the router namespace (link-local
+    /// fe80::1 like r-eth0, so ndisc6 has a source) and `server_if` with `server_mac`, made
+    /// in the router namespace and then moved into the server's, as a hotplugged uplink
+    /// appears. It is left down.
+    pub fn add_link(&self, server_if: &str, server_mac: &str, router_if: &str) {
+        let router = self.ns(Role::Router);
+        let server = self.ns(Role::Server);
+        for args in [
+            vec![
+                "-n", &router, "link", "add", router_if, "type", "veth", "peer", "name", server_if,
+                "address", server_mac,
+            ],
+            vec![
+                "-n",
+                &router,
+                "link",
+                "set",
+                router_if,
+                "addrgenmode",
+                "none",
+            ],
+            vec!["-n", &router, "link", "set", router_if, "up"],
+            vec![
+                "-n",
+                &router,
+                "-6",
+                "addr",
+                "add",
+                "fe80::1/64",
+                "dev",
+                router_if,
+                "nodad",
+            ],
+            vec!["-n", &router, "link", "set", server_if, "netns", &server],
+        ] {
+            ip(&args);
+        }
+    }
+
+    /// `ip link set DEVICE up|down` in the server namespace.
+    pub fn set_link(&self, device: &str, up: bool) {
+        let server = self.ns(Role::Server);
+        ip(&[
+            "-n",
+            &server,
+            "link",
+            "set",
+            device,
+            if up { "up" } else { "down" },
+        ]);
+    }
+
+    /// Deletes a server device (a veth takes its peer with it).
+    pub fn delete_link(&self, device: &str) {
+        let server = self.ns(Role::Server);
+        ip(&["-n", &server, "link", "del", device]);
+    }
+
+    /// Repeats a one-try ndisc6 for `addr` on `iface` until an answer carries `mac` (any
+    /// MAC when None) or `limit` passes; the time it took.
+    pub fn time_to_answer(
+        &self,
+        addr: &str,
+        iface: &str,
+        mac: Option<&str>,
+        limit: Duration,
+    ) -> Option<Duration> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            let got = self.ndisc6_on(addr, iface, 1, 100);
+            if got.is_some() && (mac.is_none() || got.as_deref() == mac) {
+                return Some(start.elapsed());
+            }
+        }
+        None
+    }
+
+    /// Starts `ndpload` (examples/ndpload.rs) on the router's `iface`: `rate` NS per second
+    /// for `seconds`, every target inside `prefix`, none outside.
+    pub fn start_load(&self, iface: &str, prefix: &str, rate: u32, seconds: f64) -> Load {
+        let ndpload = ndpload();
+        let (rate, seconds) = (rate.to_string(), seconds.to_string());
+        let child = self
+            .command(
+                Role::Router,
+                &[
+                    ndpload.to_str().expect("utf-8 path"),
+                    "-i",
+                    iface,
+                    "--in",
+                    prefix,
+                    "--out-share",
+                    "0",
+                    "--rate",
+                    &rate,
+                    "--duration",
+                    &seconds,
+                ],
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn ndpload");
+        Load { child }
+    }
+}
+
+fn ip(args: &[&str]) {
+    let output = Command::new("timeout")
+        .arg(COMMAND_TIMEOUT)
+        .arg("ip")
+        .args(args)
+        .output()
+        .expect("run ip");
+    checked(&format!("ip {}", args.join(" ")), output);
+}
+
+/// The load generator, built beside the test binaries (target/DEBUG_OR_RELEASE/examples).
+fn ndpload() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binaries live in target/PROFILE/deps");
+    let ndpload = profile_dir.join("examples/ndpload");
+    assert!(
+        ndpload.exists(),
+        "{} is missing: run `cargo build --example ndpload` (scripts/test.sh does)",
+        ndpload.display()
+    );
+    ndpload
+}
+
+/// A running `ndpload`; killed on drop.
+pub struct Load {
+    child: Child,
+}
+
+impl Load {
+    /// True while it is still sending.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().expect("try_wait").is_none()
+    }
+
+    /// Waits (bounded by `limit`) for its one output line and returns its `key=value`
+    /// fields (see examples/ndpload.rs).
+    pub fn finish(mut self, limit: Duration) -> HashMap<String, String> {
+        let status = wait_bounded(&mut self.child, limit);
+        let mut out = String::new();
+        let mut err = String::new();
+        if let Some(mut stdout) = self.child.stdout.take() {
+            stdout.read_to_string(&mut out).expect("ndpload output");
+        }
+        if let Some(mut stderr) = self.child.stderr.take() {
+            stderr.read_to_string(&mut err).expect("ndpload errors");
+        }
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "ndpload failed or ran over {limit:?} ({status:?}): {out}{err}"
+        );
+        out.split_whitespace()
+            .filter_map(|field| field.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+}
+
+impl Drop for Load {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A UCI configuration directory for the daemon's `-c`; removed on drop.
+pub struct ConfigDir {
+    pub path: PathBuf,
+}
+
+impl ConfigDir {
+    pub fn new(name: &str) -> ConfigDir {
+        static SEQUENCE: AtomicU32 = AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "ndpr-{name}-{}-{}",
+            std::process::id(),
+            SEQUENCE.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(path.join("run")).expect("create the config directory");
+        ConfigDir { path }
+    }
+
+    /// Replaces the UCI file `ndpresponder` with `text`.
+    pub fn write(&self, text: &str) {
+        // Written beside and renamed, so the daemon never reads half a file.
+        let tmp = self.path.join(".ndpresponder.new");
+        std::fs::write(&tmp, text).expect("write the UCI file");
+        std::fs::rename(&tmp, self.path.join("ndpresponder")).expect("rename the UCI file");
+    }
+
+    pub fn arg(&self) -> &str {
+        self.path.to_str().expect("utf-8 path")
+    }
+
+    /// Where a fake ubusd listens: `run/ubus.sock` inside the directory.
+    pub fn ubus_socket(&self) -> PathBuf {
+        self.path.join("run/ubus.sock")
+    }
+}
+
+impl Drop for ConfigDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
     }
 }
 
@@ -373,7 +625,7 @@ pub struct Responder {
 
 impl Responder {
     /// The first line from now on that matches, within `limit`.
-    fn wait_for(&mut self, matches: impl Fn(&str) -> bool, limit: Duration) -> Option<String> {
+    pub fn wait_for(&mut self, matches: impl Fn(&str) -> bool, limit: Duration) -> Option<String> {
         let deadline = Instant::now() + limit;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -389,7 +641,48 @@ impl Responder {
         }
     }
 
-    fn signal(&self, name: &str) {
+    /// Waits for the `armed device=DEVICE` line (not `disarmed device=...`).
+    pub fn wait_armed(&mut self, device: &str) -> String {
+        let armed = format!(": armed device={device} ");
+        self.wait_for(|line| line.contains(&armed), ARM_TIMEOUT)
+            .unwrap_or_else(|| panic!("no '{armed}' within {ARM_TIMEOUT:?}"))
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// True while the process has not exited.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().expect("try_wait").is_none()
+    }
+
+    /// Every line logged so far.
+    pub fn log(&mut self) -> &[String] {
+        while let Ok(line) = self.lines.try_recv() {
+            self.log.push(line);
+        }
+        &self.log
+    }
+
+    /// CPU time used so far, user plus system, from /proc/PID/stat (proc(5): utime and
+    /// stime, fields 14 and 15, in clock ticks; Linux reports them in USER_HZ = 100).
+    pub fn cpu_time(&self) -> Duration {
+        // `ip netns exec` and setpriv exec the daemon: the child is the daemon itself.
+        let comm = std::fs::read_to_string(format!("/proc/{}/comm", self.pid()))
+            .expect("read /proc/PID/comm");
+        assert_eq!(comm.trim(), "ndpresponder", "not the daemon's pid");
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))
+            .expect("read /proc/PID/stat");
+        // The command name (field 2) may hold spaces; fields after it are plain.
+        let after_name = &stat[stat.rfind(')').expect("comm in stat") + 1..];
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        let ticks = |i: usize| -> u64 { fields[i].parse().expect("tick count") };
+        // fields[0] is field 3 (state), so utime (14) and stime (15) are at 11 and 12.
+        Duration::from_millis((ticks(11) + ticks(12)) * 10)
+    }
+
+    pub fn signal(&self, name: &str) {
         let status = Command::new("kill")
             .arg(format!("-{name}"))
             .arg(self.child.id().to_string())
@@ -401,16 +694,34 @@ impl Responder {
     /// SIGUSR1, then the numeric fields of the `counters uplink=...` line it makes the
     /// daemon log (order of the fields does not matter).
     pub fn counters(&mut self) -> Counters {
+        self.counters_matching("counters uplink=")
+    }
+
+    /// [`Responder::counters`] of one uplink (by name) when there are several.
+    pub fn counters_of(&mut self, uplink: &str) -> Counters {
+        self.counters_matching(&format!("counters uplink={uplink} "))
+    }
+
+    fn counters_matching(&mut self, prefix: &str) -> Counters {
         self.signal("USR1");
         let line = self
-            .wait_for(|line| line.contains("counters uplink="), COUNTERS_TIMEOUT)
-            .unwrap_or_else(|| panic!("no counters line within {COUNTERS_TIMEOUT:?}"));
+            .wait_for(|line| line.contains(prefix), COUNTERS_TIMEOUT)
+            .unwrap_or_else(|| panic!("no '{prefix}' line within {COUNTERS_TIMEOUT:?}"));
         let fields = line
             .split_whitespace()
             .filter_map(|field| field.split_once('='))
             .filter_map(|(key, value)| Some((key.to_string(), value.parse().ok()?)))
             .collect();
-        Counters { fields, line }
+        let state = line
+            .split_whitespace()
+            .find_map(|field| field.strip_prefix("state="))
+            .unwrap_or_default()
+            .to_string();
+        Counters {
+            fields,
+            state,
+            line,
+        }
     }
 
     /// SIGTERM and the exit status (None if it did not exit in time and was killed).
@@ -450,7 +761,9 @@ impl Drop for Responder {
 /// A snapshot of the per-uplink counters.
 pub struct Counters {
     fields: HashMap<String, u64>,
-    line: String,
+    /// absent, down, armed or failed.
+    pub state: String,
+    pub line: String,
 }
 
 impl Counters {
@@ -565,4 +878,18 @@ impl Na {
             checksum_ok: flag("checksum_ok"),
         }
     }
+}
+
+/// A `config uplink` section of /etc/config/ndpresponder (schema in the README), with
+/// `options` as extra `option NAME 'VALUE'` lines.
+pub fn uci_uplink(name: &str, device: &str, prefixes: &[&str], options: &[(&str, &str)]) -> String {
+    let mut text = format!("config uplink '{name}'\n\toption device '{device}'\n");
+    for prefix in prefixes {
+        text.push_str(&format!("\tlist prefix '{prefix}'\n"));
+    }
+    for (option, value) in options {
+        text.push_str(&format!("\toption {option} '{value}'\n"));
+    }
+    text.push('\n');
+    text
 }

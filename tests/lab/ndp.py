@@ -7,6 +7,9 @@ Run inside a namespace (`ip netns exec NS .venv/bin/python3 tests/lab/ndp.py ...
       Send one NS of the given variant out of IFACE. The Ethernet source is IFACE's MAC
       (the `own_mac` variant uses --peer-mac instead); --peer-mac is the responder's MAC,
       used as unicast destination by `unicast` and as forged source by `own_mac`.
+  ndp.py burst IFACE --src ADDR --peer-mac MAC VARIANT/TARGET...
+      Send one NS per VARIANT/TARGET pair, in order, from one socket (one scapy start-up
+      for a whole burst of frames); VARIANT may also be cutN or vlanN (see below).
   ndp.py capture IFACE --timeout SECONDS [--count N]
       Print "ready" once listening, then one JSON line per NA received on IFACE (frames
       sent by IFACE itself are skipped) until SECONDS have passed or N NAs were seen.
@@ -27,6 +30,13 @@ Variants (RFC 4861 section 7.1.1 lists the validity rules the invalid ones break
   fragment           the NS inside an (atomic) IPv6 fragment; RFC 6980 section 5
   truncated          IPv6 payload length 32 but only 24 bytes of it in the frame
   own_mac            Ethernet source is the responder's own MAC
+  option_overlong    an option whose length field (2, 16 bytes) runs past the message
+  hbh                valid NS behind a Hop-by-Hop header (PadN): walked, so still valid
+  dstopt             valid NS behind a Destination Options header (PadN): still valid
+  hbh_truncated      a Hop-by-Hop header claiming 88 bytes of a 40-byte payload
+  cutN               the valid frame cut to its first N bytes (Payload Length unchanged)
+  vlanN              the valid frame inside an 802.1Q tag with VLAN ID N: not this link's
+                     traffic
 """
 
 import argparse
@@ -49,6 +59,7 @@ from scapy.layers.inet6 import (  # noqa: E402
 )
 from scapy.layers.l2 import Ether  # noqa: E402
 from scapy.packet import Raw  # noqa: E402
+from scapy.config import conf  # noqa: E402
 from scapy.sendrecv import AsyncSniffer, sendp  # noqa: E402
 
 ICMPV6 = 58
@@ -58,8 +69,12 @@ ALL_NODES = "ff02::1"
 
 VARIANTS = (
     "valid unicast dad hop_limit checksum code icmp_length multicast_target option_length "
-    "dad_source_lladdr dad_destination multicast_source fragment truncated own_mac"
+    "dad_source_lladdr dad_destination multicast_source fragment truncated own_mac "
+    "option_overlong hbh dstopt hbh_truncated"
 ).split()
+
+HOP_BY_HOP = 0
+DESTINATION_OPTIONS = 60
 
 
 def solicited_node(addr):
@@ -97,8 +112,20 @@ def ns_body(target, options=b""):
     return b"\0\0\0\0" + ipaddress.IPv6Address(target).packed + options
 
 
+def padn_header(next_header, ext_len=0):
+    """A Hop-by-Hop or Destination Options header holding one PadN option (RFC 8200
+    section 4.2): 8 bytes, or claiming (ext_len + 1) * 8 when ext_len is given."""
+    return bytes([next_header, ext_len, 1, 4, 0, 0, 0, 0])
+
+
 def craft(variant, my_mac, peer_mac, src, target):
     """The frame for one variant, as bytes."""
+    if variant.startswith("cut"):
+        return craft("valid", my_mac, peer_mac, src, target)[: int(variant[3:])]
+    if variant.startswith("vlan"):
+        frame = craft("valid", my_mac, peer_mac, src, target)
+        tag = struct.pack("!HH", 0x8100, int(variant[4:]))
+        return frame[:12] + tag + frame[12:]
     eth_src, hop_limit, code, bad_checksum = my_mac, 255, 0, False
     ip_src, ip_dst = src, solicited_node(target)
     body = ns_body(target, slla(my_mac))
@@ -127,12 +154,22 @@ def craft(variant, my_mac, peer_mac, src, target):
         ip_src = ALL_NODES
     elif variant == "own_mac":
         eth_src, body = peer_mac, ns_body(target, slla(peer_mac))
+    elif variant == "option_overlong":
+        body = ns_body(target, bytes([1, 2]) + mac_bytes(my_mac))
     eth_dst = peer_mac if variant == "unicast" else multicast_mac(ip_dst)
     msg = icmp(ip_src, ip_dst, code, body, bad_checksum)
     eth = Ether(src=eth_src, dst=eth_dst)
     if variant == "fragment":
         frag = IPv6ExtHdrFragment(nh=ICMPV6, offset=0, m=0, id=0x4E44)
         return bytes(eth / IPv6(src=ip_src, dst=ip_dst, hlim=hop_limit, nh=44) / frag / Raw(msg))
+    ext = {
+        "hbh": (HOP_BY_HOP, padn_header(ICMPV6)),
+        "dstopt": (DESTINATION_OPTIONS, padn_header(ICMPV6)),
+        "hbh_truncated": (HOP_BY_HOP, padn_header(ICMPV6, ext_len=10)),
+    }.get(variant)
+    if ext is not None:
+        nh, header = ext
+        return bytes(eth / IPv6(src=ip_src, dst=ip_dst, hlim=hop_limit, nh=nh) / Raw(header + msg))
     frame = bytes(eth / IPv6(src=ip_src, dst=ip_dst, hlim=hop_limit, nh=ICMPV6) / Raw(msg))
     if variant == "truncated":
         return frame[: 14 + 40 + 24]
@@ -145,6 +182,30 @@ def send(args):
         sys.exit("variant %s needs --peer-mac" % args.variant)
     frame = craft(args.variant, my_mac, args.peer_mac, args.src, args.target)
     sendp(Raw(frame), iface=args.iface, verbose=False)
+
+
+def burst_variant(name):
+    """A VARIANT of a burst: one of VARIANTS, cutN or vlanN."""
+    for numbered in ("cut", "vlan"):
+        if name.startswith(numbered) and name[len(numbered) :].isdigit():
+            return name
+    if name in VARIANTS:
+        return name
+    raise argparse.ArgumentTypeError("unknown variant %r" % name)
+
+
+def burst(args):
+    my_mac = get_if_hwaddr(args.iface)
+    frames = []
+    for spec in args.specs:
+        variant, _, target = spec.partition("/")
+        frames.append(craft(burst_variant(variant), my_mac, args.peer_mac, args.src, target))
+    sock = conf.L2socket(iface=args.iface)
+    try:
+        for frame in frames:
+            sock.send(Raw(frame))
+    finally:
+        sock.close()
 
 
 def describe(pkt, my_mac):
@@ -209,6 +270,12 @@ def main():
     p_send.add_argument("--src", required=True, help="IPv6 source of the NS (unless DAD)")
     p_send.add_argument("--peer-mac", help="the responder's MAC")
     p_send.set_defaults(run=send)
+    p_burst = sub.add_parser("burst")
+    p_burst.add_argument("iface")
+    p_burst.add_argument("--src", required=True, help="IPv6 source of the NS (unless DAD)")
+    p_burst.add_argument("--peer-mac", required=True, help="the responder's MAC")
+    p_burst.add_argument("specs", nargs="+", metavar="VARIANT/TARGET")
+    p_burst.set_defaults(run=burst)
     p_cap = sub.add_parser("capture")
     p_cap.add_argument("iface")
     p_cap.add_argument("--timeout", type=float, required=True)
