@@ -3,7 +3,13 @@
 use super::{bpf, check, check_size, setsockopt, SysError};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-const ETH_P_IPV6: u16 = 0x86dd;
+/// Bound to every protocol, not ETH_P_IPV6: a socket bound to one protocol on eth0 is also
+/// handed frames that a VLAN device on it (eth0.2) has already untagged, as plain IPv6 for
+/// eth0 (net/core/dev.c delivers to orig_dev's ptype_specific list). An ETH_P_ALL socket is
+/// a tap on eth0 that sees each frame before VLAN demultiplexing, with the tag still in its
+/// metadata, where the filter refuses it. The filter runs in the kernel for every frame of
+/// the uplink, a few instructions each; our own outgoing frames are ignored (below).
+const ETH_P_ALL: u16 = 0x0003;
 /// linux/if_packet.h; not in every libc release we build against.
 const PACKET_IGNORE_OUTGOING: libc::c_int = 23;
 
@@ -109,7 +115,7 @@ impl PacketSocket {
         // SAFETY: sockaddr_ll is plain data; all-zero is a valid starting value.
         let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
         sll.sll_family = libc::AF_PACKET as u16;
-        sll.sll_protocol = ETH_P_IPV6.to_be();
+        sll.sll_protocol = ETH_P_ALL.to_be();
         sll.sll_ifindex = self.ifindex as i32;
         // SAFETY: `sll` is a valid sockaddr_ll of the size passed.
         let ret = unsafe {
