@@ -22,6 +22,9 @@ pub enum DropReason {
     OptionLength,
     DadDestination,
     DadSourceLladdr,
+    /// A multicast IPv6 source: never legitimate (RFC 4291 section 2.7), and answering it
+    /// would multicast our NA to a group at the sender's choosing.
+    MulticastSource,
     // Valid, but not ours to answer.
     /// Sent from the interface's own MAC (a loop, or our host's own NS).
     OwnMac,
@@ -35,7 +38,7 @@ pub enum DropReason {
 }
 
 impl DropReason {
-    pub const COUNT: usize = 16;
+    pub const COUNT: usize = 17;
     pub const ALL: [DropReason; DropReason::COUNT] = [
         DropReason::Truncated,
         DropReason::Fragment,
@@ -47,6 +50,7 @@ impl DropReason {
         DropReason::OptionLength,
         DropReason::DadDestination,
         DropReason::DadSourceLladdr,
+        DropReason::MulticastSource,
         DropReason::OwnMac,
         DropReason::OwnAddress,
         DropReason::OutOfRange,
@@ -68,6 +72,7 @@ impl DropReason {
             DropReason::OptionLength => "option_length",
             DropReason::DadDestination => "dad_destination",
             DropReason::DadSourceLladdr => "dad_source_lladdr",
+            DropReason::MulticastSource => "multicast_source",
             DropReason::OwnMac => "own_mac",
             DropReason::OwnAddress => "own_address",
             DropReason::OutOfRange => "out_of_range",
@@ -193,6 +198,9 @@ pub fn decide(
 ) -> Result<NaFrame, DropReason> {
     if ns.eth_src == facts.mac {
         return Err(DropReason::OwnMac);
+    }
+    if ns.ip_src.is_multicast() {
+        return Err(DropReason::MulticastSource);
     }
     if facts.addresses.contains(&ns.target) {
         return Err(DropReason::OwnAddress);
@@ -473,8 +481,12 @@ mod tests {
         let mut own = ns("2001:db8:1:2::1:5");
         own.eth_src = OUR_MAC;
         assert_eq!(dropped(handle(&mut r, &own)), DropReason::OwnMac);
+        let mut mcast = ns("2001:db8:1:2::1:5");
+        mcast.ip_src = ip("ff02::1");
+        assert_eq!(dropped(handle(&mut r, &mcast)), DropReason::MulticastSource);
         let c = r.counters();
-        assert_eq!(c.ns_received, 5);
+        assert_eq!(c.ns_received, 6);
+        assert_eq!(c.drop_count(DropReason::MulticastSource), 1);
         assert_eq!(c.drop_count(DropReason::OutOfRange), 2);
         assert_eq!(c.drop_count(DropReason::Excluded), 1);
         assert_eq!(c.drop_count(DropReason::OwnAddress), 1);
