@@ -17,13 +17,13 @@ seconds=${1:-60}
 jobs=${FUZZ_JOBS:-1}
 
 export RUSTC_BOOTSTRAP=1
-if command -v rustup >/dev/null 2>&1; then
+if command -v rustup > /dev/null 2>&1; then
 	cargo="cargo +stable"
 else
 	cargo=cargo
 fi
 
-if ! $cargo fuzz --version >/dev/null 2>&1; then
+if ! $cargo fuzz --version > /dev/null 2>&1; then
 	echo "fuzz: installing cargo-fuzz"
 	$cargo install cargo-fuzz --locked
 fi
@@ -47,7 +47,7 @@ run_one() {
 	# -rss_limit_mb bounds memory so a runaway allocation is reported, not swapped.
 	(cd fuzz && $cargo fuzz run -a "$target" "corpus/$target" -- \
 		-max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=1024 \
-		>"../$logs/$target.log" 2>&1) || true
+		> "../$logs/$target.log" 2>&1) || true
 }
 
 # Runs the targets, at most $jobs at a time.
