@@ -43,8 +43,15 @@ struct LineBuffer<'a> {
     next: usize,
     /// `feof()`: a read hit the end of input.
     eof: bool,
-    /// The C buffer; its length is libuci's `bufsz`.
+    /// The bytes of the C buffer written so far (zero-filled up to the highest one); reads
+    /// past its end see NUL, as C reads of the zeroed tail would.
     buf: Vec<u8>,
+    /// libuci's `bufsz`: how large the C buffer is, which decides how much each `fgets`
+    /// may read. Kept apart from `buf`, because libuci doubles it once per piece read
+    /// and a line with a NUL byte stops `strlen` short, so every later line is another
+    /// doubling: about 30 such lines would make it allocate gigabytes (found by the
+    /// `config` fuzz target). Only `buf` is allocated, as long as what was written.
+    bufsz: usize,
     /// `buf_filled`: where the last read line ends.
     filled: usize,
     /// Parse position in `buf`.
@@ -64,7 +71,8 @@ impl<'a> LineBuffer<'a> {
             input,
             next: 0,
             eof: false,
-            buf: vec![0; LINE_BUFFER_START],
+            buf: Vec::new(),
+            bufsz: LINE_BUFFER_START,
             filled: 0,
             pos: 0,
             line: 0,
@@ -83,9 +91,13 @@ impl<'a> LineBuffer<'a> {
     }
 
     fn put(&mut self, i: usize, b: u8) {
-        if let Some(slot) = self.buf.get_mut(i) {
-            *slot = b;
+        if i >= self.bufsz {
+            return;
         }
+        if i >= self.buf.len() {
+            self.buf.resize(i + 1, 0);
+        }
+        self.buf[i] = b;
     }
 
     /// `strlen` of the C string starting at `i`.
@@ -106,15 +118,14 @@ impl<'a> LineBuffer<'a> {
     }
 
     fn grow(&mut self) {
-        let doubled = self.buf.len() * 2;
-        self.buf.resize(doubled, 0);
+        self.bufsz = self.bufsz.saturating_mul(2);
     }
 
     /// `fgets(&buf[ofs], bufsz - ofs, file)`: reads up to `bufsz - ofs - 1` bytes,
     /// stopping after a newline, and NUL-terminates. Returns how many bytes were stored,
     /// or `None` when nothing could be read.
     fn fgets(&mut self, ofs: usize) -> Option<usize> {
-        let room = self.buf.len().saturating_sub(ofs + 1);
+        let room = self.bufsz.saturating_sub(ofs + 1);
         let rest = self.input.get(self.next..).unwrap_or(&[]);
         let mut take = 0;
         let mut hit_newline = false;
@@ -135,6 +146,9 @@ impl<'a> LineBuffer<'a> {
         }
         let chunk = &rest[..take];
         self.newlines_read += chunk.iter().filter(|&&b| b == b'\n').count();
+        if self.buf.len() < ofs + take + 1 {
+            self.buf.resize(ofs + take + 1, 0);
+        }
         self.buf[ofs..ofs + take].copy_from_slice(chunk);
         self.buf[ofs + take] = 0;
         self.next += take;
@@ -147,7 +161,7 @@ impl<'a> LineBuffer<'a> {
         if offset == 0 {
             self.pieces.clear();
         }
-        if offset + 1 >= self.buf.len() {
+        if offset + 1 >= self.bufsz {
             self.grow();
         }
         self.pieces.push((offset, self.newlines_read + 1));
@@ -565,6 +579,24 @@ fn djb_hash(s: &[u8]) -> u32 {
 #[cfg(test)]
 mod unit {
     use super::*;
+
+    /// Found by the `config` fuzz target (a 7 KiB file that made the parser allocate 1 GiB).
+    /// A NUL byte ends libuci's `strlen` before the newline, so the next line is read onto
+    /// the same logical line and libuci doubles `bufsz` again: once per line. 64 such lines
+    /// asked for 2^69 bytes; now only what was read is stored, and the lines still glue
+    /// together as in libuci.
+    #[test]
+    fn fuzz_lines_with_nul_bytes_do_not_double_the_buffer_each() {
+        let mut text = b"config t 'n'\n".to_vec();
+        for _ in 0..64 {
+            text.extend_from_slice(b"option a\0ignored\n");
+        }
+        let err = parse(&text).unwrap_err();
+        assert_eq!((err.line, err.reason), (1, "too many arguments"), "{err:?}");
+        let pkg = parse(b"config t 'n'\noption a x\0ignored\ny\n").unwrap();
+        let value = &pkg.sections[0].option("a").unwrap().value;
+        assert_eq!(*value, Value::Single("xy".to_string()));
+    }
 
     #[test]
     fn anonymous_name_hash_matches_libuci() {

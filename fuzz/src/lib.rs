@@ -1,0 +1,52 @@
+//! Helpers shared by the frame targets.
+
+use ndpresponder::wire::{ethernet, icmpv6, ipv6};
+use std::net::Ipv6Addr;
+
+/// Offset of the ICMPv6 message in a frame without extension headers.
+const ICMP_AT: usize = ethernet::HEADER_LEN + ipv6::HEADER_LEN;
+/// Offset of the IPv6 Payload Length and Next Header fields.
+const PAYLOAD_LEN_AT: usize = ethernet::HEADER_LEN + 4;
+const NEXT_HEADER_AT: usize = ethernet::HEADER_LEN + 6;
+const SRC_AT: usize = ethernet::HEADER_LEN + 8;
+const DST_AT: usize = ethernet::HEADER_LEN + 24;
+/// Offset of the checksum inside the ICMPv6 header (RFC 4443 section 2.1).
+const CHECKSUM_AT: usize = 2;
+
+/// `frame` with its ICMPv6 checksum recomputed, when it is IPv6 carrying ICMPv6 directly
+/// (no extension headers) and its Payload Length fits the frame; `None` otherwise or when the
+/// checksum was already right.
+///
+/// A mutated frame almost never keeps a valid checksum, and every check after the checksum
+/// (RFC 4861 section 7.1.1 puts it second) would go unexplored; the targets parse both the
+/// frame as given and this repaired copy.
+pub fn with_repaired_checksum(frame: &[u8]) -> Option<Vec<u8>> {
+    if frame.len() < ICMP_AT + icmpv6::HEADER_LEN
+        || frame[12..14] != ethernet::ETHERTYPE_IPV6.to_be_bytes()
+        || frame[NEXT_HEADER_AT] != ipv6::next_header::ICMPV6
+    {
+        return None;
+    }
+    let payload_len = usize::from(u16::from_be_bytes([
+        frame[PAYLOAD_LEN_AT],
+        frame[PAYLOAD_LEN_AT + 1],
+    ]));
+    let end = ICMP_AT + payload_len;
+    if payload_len < icmpv6::HEADER_LEN || end > frame.len() {
+        return None;
+    }
+    let src = addr_at(frame, SRC_AT);
+    let dst = addr_at(frame, DST_AT);
+    let mut out = frame.to_vec();
+    let message = &mut out[ICMP_AT..end];
+    message[CHECKSUM_AT..CHECKSUM_AT + 2].fill(0);
+    let sum = icmpv6::checksum(&src, &dst, message);
+    message[CHECKSUM_AT..CHECKSUM_AT + 2].copy_from_slice(&sum.to_be_bytes());
+    (out != frame).then_some(out)
+}
+
+fn addr_at(frame: &[u8], at: usize) -> Ipv6Addr {
+    let mut octets = [0; 16];
+    octets.copy_from_slice(&frame[at..at + 16]);
+    Ipv6Addr::from(octets)
+}
