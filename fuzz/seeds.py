@@ -5,7 +5,7 @@ Usage: fuzz/seeds.py OUT_DIR   (one sub-directory per target, e.g. OUT_DIR/wire_
 
 Sources, so the fuzzer starts from real inputs instead of rediscovering the formats:
   wire_ns, wire_na, responder  the captured kernel frames in src/wire/fixtures.rs
-  uci, config                  ../shared/fixtures/uci/corpus and docs/uci-schema.md
+  uci, config                  ../shared/fixtures/uci/corpus and files/etc/config/ndpresponder
   ubus_object                  the ubusd -> server streams of ../shared/fixtures/ubus
   ubus_blobmsg                 the DATA and SIGNATURE payloads of those frames
   rtnl                         a live RTM_GETLINK/RTM_GETADDR dump of this host when the
@@ -137,9 +137,8 @@ def main():
 
     for path in sorted((SHARED / "fixtures/uci/corpus").iterdir()):
         corpora["uci"][path.stem] = corpora["config"][path.stem] = path.read_bytes()
-    schema = (CRATE / "docs/uci-schema.md").read_text()
-    for n, block in enumerate(re.findall(r"```\n(.*?)```", schema, re.S)):
-        corpora["uci"][f"schema-{n}"] = corpora["config"][f"schema-{n}"] = block.encode()
+    shipped = (CRATE / "files/etc/config/ndpresponder").read_bytes()
+    corpora["uci"]["shipped-default"] = corpora["config"]["shipped-default"] = shipped
 
     for name, frames in ubus_transcripts():
         stream = b"".join(f for src, dst, f in frames if (src, dst) == ("ubusd", "server"))

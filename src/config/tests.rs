@@ -2,6 +2,7 @@
 
 use super::*;
 use std::net::Ipv6Addr;
+use std::path::Path;
 
 const FILE: &str = "/etc/config/ndpresponder";
 
@@ -390,4 +391,21 @@ fn hostile_files_never_panic() {
         }
         let _ = from_uci_text(FILE, &bytes);
     }
+}
+
+#[test]
+fn shipped_default_file_loads_cleanly() {
+    // What the package installs as /etc/config/ndpresponder: valid, no warnings, and with
+    // its only uplink disabled until the user fills it in.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/files/etc/config/ndpresponder");
+    let loaded = from_uci(Path::new(path)).unwrap();
+    assert!(loaded.config.enabled);
+    assert!(loaded.config.uplinks.is_empty());
+    let unexpected: Vec<String> = loaded
+        .warnings
+        .iter()
+        .map(|w| w.to_string())
+        .filter(|w| !w.contains("no enabled 'uplink' section"))
+        .collect();
+    assert!(unexpected.is_empty(), "{unexpected:?}");
 }

@@ -364,7 +364,8 @@ impl PacketSocket {
                 self.fd.as_raw_fd(),
                 msgs.as_mut_ptr(),
                 BATCH as libc::c_uint,
-                libc::MSG_DONTWAIT | libc::MSG_TRUNC,
+                // c_int on glibc, c_uint on musl.
+                (libc::MSG_DONTWAIT | libc::MSG_TRUNC) as _,
                 std::ptr::null_mut(),
             )
         };
@@ -409,7 +410,8 @@ impl PacketSocket {
                     self.fd.as_raw_fd(),
                     msgs[sent..].as_mut_ptr(),
                     (count - sent) as libc::c_uint,
-                    libc::MSG_DONTWAIT,
+                    // c_int on glibc, c_uint on musl.
+                    libc::MSG_DONTWAIT as _,
                 )
             };
             match check(ret, "sendmmsg(AF_PACKET)") {
