@@ -244,8 +244,8 @@ for rate in $RATES; do
 		line=$(load "$cfg" --in "$TARGETS" --rate "$rate" --duration "$STEP_S")
 		after=$(seen "$cfg")
 		log "$line"
-		SWEEP[cfg, rate]=$line
-		if [ "$before" = - ]; then SEEN[cfg, rate]=-; else SEEN[cfg, rate]=$((after - before)); fi
+		SWEEP["$cfg,$rate"]=$line
+		if [ "$before" = - ]; then SEEN["$cfg,$rate"]=-; else SEEN["$cfg,$rate"]=$((after - before)); fi
 	done
 done
 
@@ -276,7 +276,7 @@ done
 
 # --- report -------------------------------------------------------------------------------
 
-ratio_of() { field ratio "${SWEEP[$1, $2]}"; }
+ratio_of() { field ratio "${SWEEP["$1,$2"]}"; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 rate_name() { if [ "$1" = 0 ]; then echo max; else echo "$1"; fi; }
 
@@ -310,13 +310,13 @@ the target late, or duplicates).
 REPORT
 for rate in $RATES; do
 	for cfg in "${CONFIGS[@]}"; do
-		l=${SWEEP[cfg, rate]}
-		k=${SWEEP[kernel, rate]}
+		l=${SWEEP["$cfg,$rate"]}
+		k=${SWEEP["kernel,$rate"]}
 		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
 			"$(rate_name "$rate")" "$cfg" "$(field achieved_rate "$l")" "$(field ratio "$l")" \
 			"$(div "$(field ratio "$l")" "$(field ratio "$k")")" "$(field wrong "$l")" \
 			"$(field late "$l")" "$(field p50_us "$l")" "$(field p99_us "$l")" \
-			"$(div "$(field p50_us "$l")" "$(field p50_us "$k")")" "${SEEN[cfg, rate]}"
+			"$(div "$(field p50_us "$l")" "$(field p50_us "$k")")" "${SEEN["$cfg,$rate"]}"
 	done
 done
 
@@ -346,8 +346,8 @@ for rate in $RATES; do
 		[ "$(ratio_of ndpresponder "$rate")" = 1.0000 ] || ok=0
 	fi
 done
-p50k=$(field p50_us "${SWEEP[kernel, 10000]-}")
-p50n=$(field p50_us "${SWEEP[ndpresponder, 10000]-}")
+p50k=$(field p50_us "${SWEEP["kernel,10000"]-}")
+p50n=$(field p50_us "${SWEEP["ndpresponder,10000"]-}")
 p50ok=$(awk -v n="${p50n:--}" -v k="${p50k:--}" 'BEGIN { print (n != "-" && k != "-" && n <= 1.5 * k) ? 1 : 0 }')
 cat << REPORT
 
