@@ -10,26 +10,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use ndpresponder::ubus::msg::{FrameReassembler, Message};
-use ndpresponder::ubus::{BlobmsgList, BlobmsgType, Event, Method, ObjectClient, UbusError};
+use ndpresponder::daemon::bus::METHODS;
+use ndpresponder::ubus::{BlobmsgList, Event, ObjectClient, UbusError};
 
-/// The daemon's object, as in `daemon/bus.rs` (private there).
-const METHODS: [Method; 3] = [
-    Method {
-        name: "status",
-        args: &[],
-    },
-    Method {
-        name: "reload",
-        args: &[],
-    },
-    Method {
-        name: "explain",
-        args: &[
-            ("address", BlobmsgType::String),
-            ("interface", BlobmsgType::String),
-        ],
-    },
-];
 
 /// What a session did: its events, how it ended, and every byte it queued for ubusd.
 #[derive(Debug, PartialEq)]

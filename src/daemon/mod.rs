@@ -2,7 +2,7 @@
 //! connection and one packet socket per armed uplink. No timers: with no NS arriving and no
 //! link or config changes, it never wakes up.
 
-mod bus;
+pub mod bus;
 mod uplink;
 
 use crate::cli::{RunOptions, Source};

@@ -84,6 +84,53 @@ pub(crate) fn locate_icmpv6(frame: &[u8]) -> Result<Icmpv6InFrame<'_>, NotIcmpv6
     })
 }
 
+/// Why a frame is not a valid Neighbor Discovery message of the wanted type, as far as the
+/// receive checks that RFC 4861 section 7.1.1 (NS) and section 7.1.2 (NA) share go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NdiscError {
+    /// Not ICMPv6 (see [`NotIcmpv6::Other`]), or another ICMPv6 type.
+    OtherType,
+    Truncated,
+    Fragment,
+    HopLimit,
+    Checksum,
+    Code,
+    IcmpLength,
+    MulticastTarget,
+}
+
+/// Locates the ICMPv6 message of type `msg_type` and applies the shared checks in the RFC's
+/// order: hop limit 255, checksum (over the whole message, so before reading its body),
+/// code 0, ICMP length at least 24, target not multicast.
+pub(crate) fn validate_ndisc(
+    frame: &[u8],
+    msg_type: u8,
+) -> Result<(Headers, NdiscPacket<&[u8]>), NdiscError> {
+    let located = locate_icmpv6(frame).map_err(|e| match e {
+        NotIcmpv6::Other => NdiscError::OtherType,
+        NotIcmpv6::Truncated => NdiscError::Truncated,
+        NotIcmpv6::Fragment => NdiscError::Fragment,
+    })?;
+    if located.msg_type() != msg_type {
+        return Err(NdiscError::OtherType);
+    }
+    let headers = located.headers;
+    if headers.hop_limit != 255 {
+        return Err(NdiscError::HopLimit);
+    }
+    if !icmpv6::checksum_valid(&headers.ip_src, &headers.ip_dst, located.message) {
+        return Err(NdiscError::Checksum);
+    }
+    if located.code() != 0 {
+        return Err(NdiscError::Code);
+    }
+    let packet = NdiscPacket::new_checked(located.message).map_err(|_| NdiscError::IcmpLength)?;
+    if packet.target().is_multicast() {
+        return Err(NdiscError::MulticastTarget);
+    }
+    Ok((headers, packet))
+}
+
 /// Writes the Ethernet and IPv6 headers for an ICMPv6 message of `message_len` bytes at the
 /// start of `buf` and returns the view of the message area (exactly `message_len` bytes),
 /// whose every byte the caller must write. No extension headers are emitted. `message_len`

@@ -4,8 +4,8 @@
 use std::net::Ipv6Addr;
 
 use super::ethernet::{self, EthernetAddress};
-use super::frame::{emit_headers, locate_icmpv6, Headers, NotIcmpv6};
-use super::icmpv6::{self, na_flags, option_type, NdiscPacket, TYPE_NEIGHBOR_ADVERTISEMENT};
+use super::frame::{emit_headers, validate_ndisc, Headers, NdiscError};
+use super::icmpv6::{self, na_flags, option_type, TYPE_NEIGHBOR_ADVERTISEMENT};
 use super::{ipv6, BufferTooSmall};
 
 /// Frame length of the NA we send: Ethernet, IPv6, NA, Target Link-Layer Address option.
@@ -130,29 +130,18 @@ pub enum InvalidNa {
 /// order: `HopLimit`, `Checksum`, `Code`, `IcmpLength`, `MulticastTarget`,
 /// `SolicitedMulticast`, `OptionLength`.
 pub fn parse_na(frame: &[u8]) -> Result<ReceivedNa, InvalidNa> {
-    let located = locate_icmpv6(frame).map_err(|e| match e {
-        NotIcmpv6::Other => InvalidNa::NotNa,
-        NotIcmpv6::Truncated => InvalidNa::Truncated,
-        NotIcmpv6::Fragment => InvalidNa::Fragment,
-    })?;
-    if located.msg_type() != TYPE_NEIGHBOR_ADVERTISEMENT {
-        return Err(InvalidNa::NotNa);
-    }
-    let headers = located.headers;
-    if headers.hop_limit != 255 {
-        return Err(InvalidNa::HopLimit);
-    }
-    if !icmpv6::checksum_valid(&headers.ip_src, &headers.ip_dst, located.message) {
-        return Err(InvalidNa::Checksum);
-    }
-    if located.code() != 0 {
-        return Err(InvalidNa::Code);
-    }
-    let na = NdiscPacket::new_checked(located.message).map_err(|_| InvalidNa::IcmpLength)?;
+    let (headers, na) =
+        validate_ndisc(frame, TYPE_NEIGHBOR_ADVERTISEMENT).map_err(|e| match e {
+            NdiscError::OtherType => InvalidNa::NotNa,
+            NdiscError::Truncated => InvalidNa::Truncated,
+            NdiscError::Fragment => InvalidNa::Fragment,
+            NdiscError::HopLimit => InvalidNa::HopLimit,
+            NdiscError::Checksum => InvalidNa::Checksum,
+            NdiscError::Code => InvalidNa::Code,
+            NdiscError::IcmpLength => InvalidNa::IcmpLength,
+            NdiscError::MulticastTarget => InvalidNa::MulticastTarget,
+        })?;
     let target = na.target();
-    if target.is_multicast() {
-        return Err(InvalidNa::MulticastTarget);
-    }
     let flags = na.flags();
     let solicited = flags & na_flags::SOLICITED != 0;
     if solicited && headers.ip_dst.is_multicast() {

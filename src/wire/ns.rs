@@ -3,8 +3,8 @@
 use std::net::Ipv6Addr;
 
 use super::ethernet::{self, EthernetAddress};
-use super::frame::{emit_headers, locate_icmpv6, Headers, NotIcmpv6};
-use super::icmpv6::{self, option_type, NdiscPacket, TYPE_NEIGHBOR_SOLICITATION};
+use super::frame::{emit_headers, validate_ndisc, Headers, NdiscError};
+use super::icmpv6::{self, option_type, TYPE_NEIGHBOR_SOLICITATION};
 use super::{ipv6, BufferTooSmall};
 
 /// Frame length of an NS with a Source Link-Layer Address option and no extension headers.
@@ -111,29 +111,17 @@ impl InvalidNs {
 /// Bytes after the IPv6 payload (Ethernet padding) are ignored. Unknown options are skipped
 /// (RFC 4861 section 4.6); of several Source Link-Layer Address options the first wins.
 pub fn parse_ns(frame: &[u8]) -> Result<NsFrame, InvalidNs> {
-    let located = locate_icmpv6(frame).map_err(|e| match e {
-        NotIcmpv6::Other => InvalidNs::NotNs,
-        NotIcmpv6::Truncated => InvalidNs::Truncated,
-        NotIcmpv6::Fragment => InvalidNs::Fragment,
+    let (headers, ns) = validate_ndisc(frame, TYPE_NEIGHBOR_SOLICITATION).map_err(|e| match e {
+        NdiscError::OtherType => InvalidNs::NotNs,
+        NdiscError::Truncated => InvalidNs::Truncated,
+        NdiscError::Fragment => InvalidNs::Fragment,
+        NdiscError::HopLimit => InvalidNs::HopLimit,
+        NdiscError::Checksum => InvalidNs::Checksum,
+        NdiscError::Code => InvalidNs::Code,
+        NdiscError::IcmpLength => InvalidNs::IcmpLength,
+        NdiscError::MulticastTarget => InvalidNs::MulticastTarget,
     })?;
-    if located.msg_type() != TYPE_NEIGHBOR_SOLICITATION {
-        return Err(InvalidNs::NotNs);
-    }
-    let headers = located.headers;
-    if headers.hop_limit != 255 {
-        return Err(InvalidNs::HopLimit);
-    }
-    if !icmpv6::checksum_valid(&headers.ip_src, &headers.ip_dst, located.message) {
-        return Err(InvalidNs::Checksum);
-    }
-    if located.code() != 0 {
-        return Err(InvalidNs::Code);
-    }
-    let ns = NdiscPacket::new_checked(located.message).map_err(|_| InvalidNs::IcmpLength)?;
     let target = ns.target();
-    if target.is_multicast() {
-        return Err(InvalidNs::MulticastTarget);
-    }
     let source_lladdr =
         icmpv6::find_lladdr_option(ns.options(), option_type::SOURCE_LINK_LAYER_ADDRESS)
             .map_err(|_| InvalidNs::OptionLength)?;
