@@ -14,7 +14,7 @@ MUSL_TARGET=x86_64-unknown-linux-musl
 TAG="ndpr-soak-$$"
 
 cleanup() {
-	[ -n "${PID-}" ] && kill "$PID" 2> /dev/null || true
+	if [ -n "${PID-}" ]; then kill "$PID" 2> /dev/null || true; fi
 	ip netns del "$TAG-r" 2> /dev/null || true
 	ip netns del "$TAG-s" 2> /dev/null || true
 }
