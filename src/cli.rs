@@ -4,10 +4,25 @@
 use crate::config::values;
 use crate::config::{self, Config, LogLevel, RateLimit, SourcePolicy, UplinkConfig};
 use ipnet::Ipv6Net;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub const DEFAULT_CONFIG_DIR: &str = "/etc/config";
 pub const DEFAULT_UBUS_SOCKET: &str = "/var/run/ubus/ubus.sock";
+/// uci reads a package from here instead of /etc/config when it exists (openwrt/uci
+/// commit fb3c234, 2025): a runtime override that tools may write.
+pub const UCI_OVERRIDE_DIR: &str = "/var/run/uci";
+const PACKAGE: &str = "ndpresponder";
+
+/// The file to read for UCI directory `dir`: as uci itself does, the override directory
+/// wins for the default directory; an explicit `-c DIR` is taken as given.
+pub fn uci_file(dir: &Path, override_dir: &Path) -> PathBuf {
+    let runtime = override_dir.join(PACKAGE);
+    if dir == Path::new(DEFAULT_CONFIG_DIR) && runtime.is_file() {
+        runtime
+    } else {
+        dir.join(PACKAGE)
+    }
+}
 
 pub const USAGE: &str = "\
 Usage: ndpresponder [OPTIONS]            run from UCI (/etc/config/ndpresponder)
@@ -298,6 +313,19 @@ mod tests {
             Source::Uci(PathBuf::from("/tmp/x"))
         );
         assert_eq!(run("-u").ubus_socket, None);
+    }
+
+    #[test]
+    fn override_directory_wins_only_for_the_default_directory() {
+        let tmp = std::env::temp_dir().join(format!("ndpr-override-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        let etc = Path::new(DEFAULT_CONFIG_DIR);
+        assert_eq!(uci_file(etc, &tmp), etc.join("ndpresponder"));
+        std::fs::write(tmp.join("ndpresponder"), "").unwrap();
+        assert_eq!(uci_file(etc, &tmp), tmp.join("ndpresponder"));
+        let other = Path::new("/srv/cfg");
+        assert_eq!(uci_file(other, &tmp), other.join("ndpresponder"));
+        std::fs::remove_dir_all(&tmp).unwrap();
     }
 
     #[test]

@@ -53,7 +53,7 @@ fn main() -> ExitCode {
 /// `ndpresponder check`: validates the UCI file, prints warnings, errors and the effective
 /// configuration, and notes devices that do not exist (yet).
 fn check(dir: &std::path::Path) -> ExitCode {
-    let path = dir.join("ndpresponder");
+    let path = cli::uci_file(dir, std::path::Path::new(cli::UCI_OVERRIDE_DIR));
     match config::from_uci(&path) {
         Ok(loaded) => {
             for w in &loaded.warnings {

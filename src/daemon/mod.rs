@@ -147,7 +147,7 @@ impl State {
 }
 
 fn uci_path(dir: &std::path::Path) -> std::path::PathBuf {
-    dir.join("ndpresponder")
+    crate::cli::uci_file(dir, std::path::Path::new(crate::cli::UCI_OVERRIDE_DIR))
 }
 
 pub struct Daemon {
