@@ -232,3 +232,19 @@ pub fn with_extension_header(frame: &[u8], kind: u8, header: &[u8]) -> Vec<u8> {
     set_payload_len(&mut out, len);
     out
 }
+
+/// Two made-up unicast MACs for frames the tests build.
+pub const MAC_A: crate::wire::EthernetAddress = crate::wire::EthernetAddress([2, 0, 0, 0, 0, 0x0a]);
+pub const MAC_B: crate::wire::EthernetAddress = crate::wire::EthernetAddress([2, 0, 0, 0, 0, 0x0b]);
+
+pub fn ip(text: &str) -> std::net::Ipv6Addr {
+    text.parse().unwrap()
+}
+
+/// A copy of `base` changed by `change`, with the checksum recomputed afterwards.
+pub fn mutated(base: &[u8], change: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut frame = base.to_vec();
+    change(&mut frame);
+    refresh_checksum(&mut frame, ICMP_AT);
+    frame
+}

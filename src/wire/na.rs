@@ -167,23 +167,9 @@ pub fn parse_na(frame: &[u8]) -> Result<ReceivedNa, InvalidNa> {
 mod tests {
     use super::*;
     use crate::wire::fixtures::{
-        self, refresh_checksum, set_payload_len, with_extension_header, ICMP_AT,
+        self, ip, mutated, set_payload_len, with_extension_header, MAC_A, MAC_B,
     };
     use crate::wire::ipv6::next_header;
-
-    const MAC_A: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 0x0a]);
-    const MAC_B: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 0x0b]);
-
-    fn ip(text: &str) -> Ipv6Addr {
-        text.parse().unwrap()
-    }
-
-    fn mutated(base: &[u8], change: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
-        let mut frame = base.to_vec();
-        change(&mut frame);
-        refresh_checksum(&mut frame, ICMP_AT);
-        frame
-    }
 
     /// The NA B's kernel sent (fixture NA_SOLICITED), written out field by field.
     fn kernel_solicited_na() -> NaFrame {

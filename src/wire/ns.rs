@@ -181,24 +181,10 @@ pub fn emit_ns(ns: &NsFrame, buf: &mut [u8]) -> Result<usize, BufferTooSmall> {
 mod tests {
     use super::*;
     use crate::wire::fixtures::{
-        self, refresh_checksum, set_payload_len, with_extension_header, ICMP_AT,
+        self, ip, mutated, refresh_checksum, set_payload_len, with_extension_header, ICMP_AT,
+        MAC_A, MAC_B,
     };
     use crate::wire::ipv6::next_header;
-
-    const MAC_A: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 0x0a]);
-    const MAC_B: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 0x0b]);
-
-    fn ip(text: &str) -> Ipv6Addr {
-        text.parse().unwrap()
-    }
-
-    /// A copy of `base` changed by `change`, with the checksum recomputed afterwards.
-    fn mutated(base: &[u8], change: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
-        let mut frame = base.to_vec();
-        change(&mut frame);
-        refresh_checksum(&mut frame, ICMP_AT);
-        frame
-    }
 
     #[test]
     fn parses_kernel_dad_probe() {
