@@ -10,9 +10,8 @@
 pub mod cli;
 pub mod config;
 pub mod daemon;
-#[macro_use]
-pub mod log;
 pub mod links;
+pub mod log;
 pub mod ratelimit;
 pub mod responder;
 pub mod rtnl;

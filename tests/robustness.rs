@@ -104,6 +104,19 @@ fn assert_no_spin(responder: &mut Responder) {
     eprintln!("daemon cpu {cpu:?}, {lines} log lines");
 }
 
+/// Waits (bounded) for the first NA for HOT_ADDR carrying `mac`, and checks it came within
+/// RESUME_LIMIT of `since`.
+fn assert_answers_within_limit(lab: &Lab, mac: &str, since: Instant, event: &str) {
+    let took = lab
+        .time_to_answer(HOT_ADDR, HOT_ROUTER_IF, Some(mac), Duration::from_secs(5))
+        .map(|_| since.elapsed());
+    assert!(
+        took.is_some_and(|t| t < RESUME_LIMIT),
+        "first answer with {mac} {took:?} after {event}"
+    );
+    eprintln!("answered with {mac} {took:?} after {event}");
+}
+
 #[test]
 #[ignore = "needs root and network namespaces; run by scripts/test.sh"]
 fn answers_within_a_second_of_the_device_appearing() {
@@ -116,19 +129,7 @@ fn answers_within_a_second_of_the_device_appearing() {
     let created = Instant::now();
     lab.add_link(HOT, HOT_MAC, HOT_ROUTER_IF);
     lab.set_link(HOT, true);
-    let took = lab
-        .time_to_answer(
-            HOT_ADDR,
-            HOT_ROUTER_IF,
-            Some(HOT_MAC),
-            Duration::from_secs(5),
-        )
-        .map(|_| created.elapsed());
-    assert!(
-        took.is_some_and(|t| t < RESUME_LIMIT),
-        "first answer {took:?} after the device was created"
-    );
-    eprintln!("answered {took:?} after the device was created");
+    assert_answers_within_limit(&lab, HOT_MAC, created, "the device was created");
     assert_eq!(responder.counters_of("hot").state, "armed");
     assert_no_spin(&mut responder);
 }
@@ -155,19 +156,7 @@ fn answers_resume_within_a_second_of_link_up() {
 
     let up = Instant::now();
     lab.set_link(HOT, true);
-    let took = lab
-        .time_to_answer(
-            HOT_ADDR,
-            HOT_ROUTER_IF,
-            Some(HOT_MAC),
-            Duration::from_secs(5),
-        )
-        .map(|_| up.elapsed());
-    assert!(
-        took.is_some_and(|t| t < RESUME_LIMIT),
-        "first answer {took:?} after link up"
-    );
-    eprintln!("answered {took:?} after link up");
+    assert_answers_within_limit(&lab, HOT_MAC, up, "link up");
     assert_eq!(responder.counters_of("hot").state, "armed");
     assert_no_spin(&mut responder);
 }
@@ -195,19 +184,7 @@ fn recreated_device_with_a_new_mac_is_advertised_with_it() {
     let created = Instant::now();
     lab.add_link(HOT, NEW_MAC, HOT_ROUTER_IF);
     lab.set_link(HOT, true);
-    let took = lab
-        .time_to_answer(
-            HOT_ADDR,
-            HOT_ROUTER_IF,
-            Some(NEW_MAC),
-            Duration::from_secs(5),
-        )
-        .map(|_| created.elapsed());
-    assert!(
-        took.is_some_and(|t| t < RESUME_LIMIT),
-        "first answer with the new MAC {took:?} after the device was recreated"
-    );
-    eprintln!("answered with the new MAC {took:?} after the device was recreated");
+    assert_answers_within_limit(&lab, NEW_MAC, created, "the device was recreated");
     let armed = responder.wait_armed(HOT);
     assert!(armed.contains(&format!("mac={NEW_MAC}")), "{armed}");
 

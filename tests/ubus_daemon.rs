@@ -38,6 +38,27 @@ fn write_config(dir: &Path, device: &str, prefixes: &[&str]) {
     std::fs::write(dir.join("ndpresponder"), text).unwrap();
 }
 
+/// Starts the daemon in UCI mode on `dir` with the fake ubusd at `sock`, behind `wrapper`
+/// (e.g. `ip netns exec NS`) if not empty.
+fn spawn_daemon(wrapper: &[&str], dir: &Path, sock: &Path) -> Child {
+    let bin = env!("CARGO_BIN_EXE_ndpresponder");
+    let (program, wrapper_args) = match wrapper.split_first() {
+        Some((p, rest)) => (*p, [rest, &[bin]].concat()),
+        None => (bin, Vec::new()),
+    };
+    Command::new(program)
+        .args(wrapper_args)
+        .args(["-f", "-c"])
+        .arg(dir)
+        .arg("-s")
+        .arg(sock)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 fn start(name: &str) -> (Fixture, UnixListener, PathBuf) {
     let dir = std::env::temp_dir().join(format!("ndpr-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -46,16 +67,7 @@ fn start(name: &str) -> (Fixture, UnixListener, PathBuf) {
     let listener = UnixListener::bind(&sock).unwrap();
     let device = format!("ndpt{}", std::process::id() % 100_000);
     write_config(&dir, &device, &["2001:db8:1:2::1:0/112"]);
-    let daemon = Command::new(env!("CARGO_BIN_EXE_ndpresponder"))
-        .args(["-f", "-c"])
-        .arg(&dir)
-        .arg("-s")
-        .arg(&sock)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let daemon = spawn_daemon(&[], &dir, &sock);
     let fx = Fixture {
         dir: dir.clone(),
         daemon: Some(daemon),
@@ -270,23 +282,7 @@ fn status_of_an_armed_uplink_counts_real_traffic() {
         "config uplink 'wan'\n\toption device 'wan0'\n\toption interface 'wan'\n\tlist prefix '2001:db8:1:2::1:0/112'\n\tlist exclude '2001:db8:1:2::1:1'\n",
     )
     .unwrap();
-    let daemon = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &pair.a,
-            env!("CARGO_BIN_EXE_ndpresponder"),
-            "-f",
-            "-c",
-        ])
-        .arg(&dir)
-        .arg("-s")
-        .arg(&sock)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let daemon = spawn_daemon(&["ip", "netns", "exec", &pair.a], &dir, &sock);
     let _fx = Fixture {
         dir,
         daemon: Some(daemon),

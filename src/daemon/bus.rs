@@ -103,9 +103,9 @@ impl Bus {
 
     /// Milliseconds until a pending retry is due; `None` when nothing is pending (so the
     /// daemon sleeps without a timeout).
-    pub fn timeout_ms(&self, now_ns: u64) -> Option<i32> {
-        self.retry
-            .map(|(at, _)| (at.saturating_sub(now_ns).div_ceil(1_000_000)) as i32)
+    pub fn timeout_ms(&self) -> Option<i32> {
+        let (at, _) = self.retry?;
+        Some(at.saturating_sub(monotonic_ns()).div_ceil(1_000_000) as i32)
     }
 
     /// Runs a due retry.

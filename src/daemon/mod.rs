@@ -52,10 +52,15 @@ impl State {
         }
     }
 
-    /// Re-reads the UCI file. On error the running configuration stays, the error is logged
-    /// and kept for status.
+    /// Re-reads the UCI file on request (SIGHUP, ubus), counted for status.
     pub fn reload(&mut self) -> Result<(), String> {
         self.reloads += 1;
+        self.load()
+    }
+
+    /// Reads the UCI file. On error the running configuration stays, the error is logged and
+    /// kept for status.
+    fn load(&mut self) -> Result<(), String> {
         let Source::Uci(dir) = &self.source else {
             log_notice!("reload: rules come from the command line; nothing to re-read");
             return Ok(());
@@ -195,8 +200,7 @@ impl Daemon {
             Source::Uci(_) => {
                 // A broken file at start still starts the daemon: status shows the error and
                 // a reload (SIGHUP, ubus) picks up the fixed file.
-                let _ = state.reload();
-                state.reloads = 0;
+                let _ = state.load();
             }
         }
         Ok(Daemon {
@@ -225,11 +229,7 @@ impl Daemon {
         loop {
             self.fill_pollfds();
             // No timeout unless a ubus reconnect is pending: idle means asleep.
-            let timeout = self
-                .bus
-                .as_ref()
-                .and_then(|b| b.timeout_ms(monotonic_ns()))
-                .unwrap_or(-1);
+            let timeout = self.bus.as_ref().and_then(Bus::timeout_ms).unwrap_or(-1);
             poll::poll(&mut self.pollfds, timeout).map_err(|e| e.to_string())?;
             let now = monotonic_ns();
             // Packets first: they are what the daemon is for.
