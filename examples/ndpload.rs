@@ -24,8 +24,8 @@
 //! Build: `cargo build --release --example ndpload`; tests: `cargo test --example ndpload`.
 
 use ipnet::Ipv6Net;
-use ndpresponder::links::Links;
-use ndpresponder::rtnl::{self, RtnlEvent};
+use ndpresponder::state::links::Links;
+use ndpresponder::state::rtnl::{self, RtnlEvent};
 use ndpresponder::sys::netlink::{Dump, NetlinkSocket};
 use ndpresponder::sys::packet::{PacketSocket, Recv};
 use ndpresponder::sys::poll::{self, POLLIN};

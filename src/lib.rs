@@ -2,19 +2,18 @@
 //! from an AF_PACKET socket, so the Neighbor Advertisement's IPv6 source can be the target
 //! address itself and pass hypervisor anti-spoofing filters.
 //!
-//! Layout: `wire` packet formats, `responder` the sans-I/O decision core (with `ratelimit`),
-//! `uci`/`config`/`cli` the configuration, `rtnl`/`links` what the kernel says about links,
-//! `ubus` the OpenWrt bus, `daemon` the poll loop, `sys` every syscall and `unsafe`.
+//! Layout: `wire` packet formats, `core` the sans-I/O decision core (responder and rate
+//! limits), `state` what the kernel says about links (rtnetlink), `uci`/`config`/`cli` the
+//! configuration, `ubus` the OpenWrt bus, `daemon` the poll loop, `sys` every syscall and
+//! `unsafe`.
 #![deny(unsafe_code)]
 
 pub mod cli;
 pub mod config;
+pub mod core;
 pub mod daemon;
-pub mod links;
 pub mod log;
-pub mod ratelimit;
-pub mod responder;
-pub mod rtnl;
+pub mod state;
 pub mod sys;
 pub mod ubus;
 pub mod uci;

@@ -3,7 +3,7 @@
 //! out-of-range frames from many sources, with rate limits on so the limiter table churns.
 
 use ndpresponder::config::{RateLimit, SourcePolicy, UplinkConfig};
-use ndpresponder::responder::{InterfaceFacts, Responder, Verdict};
+use ndpresponder::core::responder::{InterfaceFacts, Responder, Verdict};
 use ndpresponder::wire::{
     emit_na, emit_ns, solicited_node, EthernetAddress, NsFrame, NA_FRAME_LEN, NS_FRAME_LEN_MAX,
 };

@@ -12,7 +12,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use ndpresponder::config::{RateLimit, SourcePolicy, UplinkConfig};
-use ndpresponder::responder::{
+use ndpresponder::core::responder::{
     coverage, decide, Coverage, DropReason, InterfaceFacts, Responder, Verdict,
 };
 use ndpresponder::wire::{emit_na, parse_na, parse_ns, EthernetAddress, InvalidNs, NA_FRAME_LEN};

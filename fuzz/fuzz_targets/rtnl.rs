@@ -5,8 +5,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ndpresponder::links::Links;
-use ndpresponder::rtnl::{self, RtnlEvent};
+use ndpresponder::state::links::Links;
+use ndpresponder::state::rtnl::{self, RtnlEvent};
 
 /// `sizeof(struct nlmsghdr)`.
 const NLMSG_HDR_LEN: usize = 16;

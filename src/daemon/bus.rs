@@ -4,7 +4,7 @@
 
 use super::State;
 use crate::config::values::{word_for, SOURCE_POLICIES};
-use crate::responder::{self, Coverage, DropReason};
+use crate::core::responder::{self, Coverage, DropReason};
 use crate::sys::inotify::DirWatch;
 use crate::sys::time::monotonic_ns;
 use crate::ubus::{

@@ -7,8 +7,8 @@ mod uplink;
 
 use crate::cli::{RunOptions, Source};
 use crate::config::{self, Config};
-use crate::links::Links;
-use crate::rtnl::{self, RtnlEvent};
+use crate::state::links::Links;
+use crate::state::rtnl::{self, RtnlEvent};
 use crate::sys::netlink::{self, Dump, NetlinkSocket};
 use crate::sys::packet::RecvBatch;
 use crate::sys::poll::{self, PollFd, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT};
@@ -143,7 +143,7 @@ impl State {
                 c.na_sent,
                 c.send_errors
             );
-            for r in crate::responder::DropReason::ALL {
+            for r in crate::core::responder::DropReason::ALL {
                 line.push_str(&format!(" {}={}", r.as_str(), c.drop_count(r)));
             }
             log_notice!("{line}");

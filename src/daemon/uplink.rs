@@ -2,9 +2,9 @@
 //! is up), and the state status reports.
 
 use crate::config::UplinkConfig;
-use crate::links::Links;
-use crate::responder::{InterfaceFacts, Responder, Verdict};
-use crate::rtnl::IfName;
+use crate::core::responder::{InterfaceFacts, Responder, Verdict};
+use crate::state::links::Links;
+use crate::state::rtnl::IfName;
 use crate::sys::packet::{PacketSocket, RecvBatch, SendBatch, BATCH};
 use crate::wire::{self, NaFrame, NA_FRAME_LEN};
 use crate::{log_debug, log_info, log_warn};

@@ -1,6 +1,6 @@
 //! The rtnetlink socket that tells us about links and IPv6 addresses as they change, so
 //! uplinks are followed by events rather than polling (prior-art note 4.5). Message parsing
-//! is in `crate::rtnl`; this file only moves bytes.
+//! is in `crate::state::rtnl`; this file only moves bytes.
 
 use super::{check, check_size, setsockopt, SysError};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};

@@ -3,7 +3,7 @@
 //! allocation: the daemon supplies the time and does the I/O.
 
 use crate::config::{SourcePolicy, UplinkConfig};
-use crate::ratelimit::{SourceLimiter, TokenBucket};
+use crate::core::ratelimit::{SourceLimiter, TokenBucket};
 use crate::wire::{self, EthernetAddress, InvalidNs, NaFrame, NsFrame};
 use ipnet::Ipv6Net;
 use std::net::Ipv6Addr;

@@ -1,7 +1,7 @@
 //! The daemon's view of the host's links and their IPv6 addresses, kept current from
-//! rtnetlink events (`crate::rtnl`). Pure state, so lifecycle handling is unit-testable.
+//! rtnetlink events (`crate::state::rtnl`). Pure state, so lifecycle handling is unit-testable.
 
-use crate::rtnl::{IfName, RtnlEvent};
+use crate::state::rtnl::{IfName, RtnlEvent};
 use crate::wire::EthernetAddress;
 use std::collections::BTreeMap;
 use std::net::Ipv6Addr;
