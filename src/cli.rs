@@ -2,7 +2,7 @@
 //! router binary small; every mistake is a one-line error naming the flag and value.
 
 use crate::config::values;
-use crate::config::{self, Config, LogLevel, RateLimit, SourcePolicy, UplinkConfig};
+use crate::config::{self, Config, HostsMode, LogLevel, RateLimit, SourcePolicy, UplinkConfig};
 use ipnet::Ipv6Net;
 use std::path::{Path, PathBuf};
 
@@ -26,7 +26,7 @@ pub fn uci_file(dir: &Path, override_dir: &Path) -> PathBuf {
 
 pub const USAGE: &str = "\
 Usage: ndpresponder [OPTIONS]            run from UCI (/etc/config/ndpresponder)
-       ndpresponder -i IFACE -n PREFIX [OPTIONS]
+       ndpresponder -i IFACE -n PREFIX|--downstream DEV [OPTIONS]
                                           run from command-line rules
        ndpresponder check [-c DIR]        validate and print the UCI configuration
 
@@ -38,6 +38,12 @@ Command-line rules (apply to every -i):
   -n, --prefix PREFIX       IPv6 prefix to answer for, e.g. 2001:db8:1:2::/112;
                             a bare address means /128 (repeatable)
   -x, --exclude PREFIX      never answer inside this prefix (repeatable)
+      --downstream DEV      also answer for targets whose route in the main table leaves
+                            through DEV (br-lan, docker0) and not through the uplink;
+                            followed live from the kernel (repeatable)
+      --hosts any|known     answer for every address of a range (any), or only for hosts
+                            with a neighbour entry on a downstream device (known);
+                            default: any for -n prefixes, known for routed ranges
       --source POLICY       NA source address: target (default), link-local, or auto
                             (link-local when the NS came from a link-local address)
       --router on|off       NA Router flag (default on)
@@ -125,6 +131,8 @@ fn is_rule_flag(flag: &str) -> bool {
             | "--override"
             | "--rate-limit"
             | "--source-rate-limit"
+            | "--downstream"
+            | "--hosts"
     )
 }
 
@@ -138,6 +146,8 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
     let mut devices: Vec<String> = Vec::new();
     let mut prefixes = Vec::new();
     let mut excludes = Vec::new();
+    let mut downstreams: Vec<String> = Vec::new();
+    let mut hosts: Option<HostsMode> = None;
     let mut source = SourcePolicy::Target;
     let mut router = true;
     let mut override_flag = false;
@@ -175,6 +185,19 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
             }
             "-n" | "--prefix" => prefixes.push(prefix(flag, value(flag, inline, &mut args)?)?),
             "-x" | "--exclude" => excludes.push(prefix(flag, value(flag, inline, &mut args)?)?),
+            "--downstream" => {
+                let v = value(flag, inline, &mut args)?;
+                named(flag, values::device(v))?;
+                if !downstreams.iter().any(|d| d == v) {
+                    downstreams.push(v.to_string());
+                }
+            }
+            "--hosts" => {
+                hosts = Some(named(
+                    flag,
+                    values::hosts_mode(value(flag, inline, &mut args)?),
+                )?);
+            }
             "--source" => {
                 source = named(flag, values::source_policy(value(flag, inline, &mut args)?))?;
             }
@@ -228,8 +251,20 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
                 "-c and -i exclude each other: rules come from UCI or from flags".into(),
             ));
         }
-        if prefixes.is_empty() {
-            return Err(UsageError("-i needs at least one -n PREFIX".into()));
+        if prefixes.is_empty() && downstreams.is_empty() {
+            return Err(UsageError(
+                "-i needs at least one -n PREFIX or --downstream DEV".into(),
+            ));
+        }
+        if let Some(d) = downstreams.iter().find(|d| devices.contains(d)) {
+            return Err(UsageError(format!(
+                "--downstream {d} is also an uplink (-i): a route out of the uplink is never answered for"
+            )));
+        }
+        if hosts == Some(HostsMode::Known) && downstreams.is_empty() {
+            return Err(UsageError(
+                "--hosts known needs at least one --downstream DEV whose neighbours count".into(),
+            ));
         }
         let uplinks = devices
             .into_iter()
@@ -239,6 +274,8 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
                 interface: None,
                 prefixes: prefixes.clone(),
                 excludes: excludes.clone(),
+                downstreams: downstreams.clone(),
+                hosts,
                 source,
                 router,
                 override_flag,
@@ -246,9 +283,11 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
                 source_rate_limit,
             })
             .collect::<Vec<_>>();
-        if prefixes
-            .iter()
-            .all(|p| values::fully_excluded(p, &excludes))
+        if !prefixes.is_empty()
+            && downstreams.is_empty()
+            && prefixes
+                .iter()
+                .all(|p| values::fully_excluded(p, &excludes))
         {
             return Err(UsageError(
                 "the -x excludes cover every -n prefix: nothing is left to answer for".into(),
@@ -306,6 +345,23 @@ mod tests {
     }
 
     #[test]
+    fn downstreams_alone_make_a_rule() {
+        let o = run("-i eth0 --downstream br-lan --downstream=docker0 --downstream br-lan");
+        let Source::Flags(cfg) = o.source else {
+            panic!()
+        };
+        let u = &cfg.uplinks[0];
+        assert!(u.prefixes.is_empty());
+        assert_eq!(u.downstreams, vec!["br-lan", "docker0"]);
+        assert_eq!(u.hosts, None);
+        let o = run("-i eth0 --downstream br-lan --hosts any -n 2001:db8::/64");
+        let Source::Flags(cfg) = o.source else {
+            panic!()
+        };
+        assert_eq!(cfg.uplinks[0].hosts, Some(HostsMode::Any));
+    }
+
+    #[test]
     fn no_interface_means_uci_mode() {
         assert_eq!(run("").source, Source::Uci(PathBuf::from("/etc/config")));
         assert_eq!(
@@ -347,7 +403,26 @@ mod tests {
             err("-i eth0 -n 10.0.0.0/8"),
             "-n: '10.0.0.0/8' is IPv4; only IPv6 prefixes can be answered for"
         );
-        assert_eq!(err("-i eth0"), "-i needs at least one -n PREFIX");
+        assert_eq!(
+            err("-i eth0"),
+            "-i needs at least one -n PREFIX or --downstream DEV"
+        );
+        assert_eq!(
+            err("-i eth0 --downstream eth0"),
+            "--downstream eth0 is also an uplink (-i): a route out of the uplink is never answered for"
+        );
+        assert_eq!(
+            err("-i eth0 -n 2001:db8::/64 --hosts known"),
+            "--hosts known needs at least one --downstream DEV whose neighbours count"
+        );
+        assert_eq!(
+            err("-i eth0 --downstream br-lan --hosts some"),
+            "--hosts: 'some' is not one of: any, known"
+        );
+        assert_eq!(
+            err("--downstream br-lan"),
+            "--downstream needs at least one -i IFACE"
+        );
         assert_eq!(err("-n 2001:db8::/64"), "-n needs at least one -i IFACE");
         assert_eq!(
             err("-i eth0 -n 2001:db8::/64 -c /etc/config"),

@@ -19,6 +19,37 @@ pub enum SourcePolicy {
     Auto,
 }
 
+/// Which addresses of a range are answered for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostsMode {
+    /// Every address in the range.
+    Any,
+    /// Only addresses with a usable neighbour entry on a downstream device (or assigned to
+    /// one): answering for all 2^64 addresses of a routed /64 would let anyone fill the
+    /// upstream router's neighbour cache.
+    Known,
+}
+
+/// Where a range comes from; the hosts policy defaults differ by origin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RangeOrigin {
+    /// A configured `prefix`.
+    Static,
+    /// A route of the main table through a downstream device.
+    Route,
+}
+
+impl RangeOrigin {
+    /// The policy when `hosts` is not set: static prefixes were chosen by the user, often
+    /// narrow, and answered whole as before; a route may cover a whole /64.
+    pub fn default_hosts(self) -> HostsMode {
+        match self {
+            RangeOrigin::Static => HostsMode::Any,
+            RangeOrigin::Route => HostsMode::Known,
+        }
+    }
+}
+
 /// Token bucket parameters; `rate == 0` disables the limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimit {
@@ -39,6 +70,12 @@ pub struct UplinkConfig {
     pub interface: Option<String>,
     pub prefixes: Vec<Ipv6Net>,
     pub excludes: Vec<Ipv6Net>,
+    /// Devices behind this host (`br-lan`, `docker0`): a target whose route in the main
+    /// table leaves through one of them, and not through the uplink, is answered for.
+    pub downstreams: Vec<String>,
+    /// Hosts policy for every range of this uplink; `None` = by origin
+    /// ([`RangeOrigin::default_hosts`]).
+    pub hosts: Option<HostsMode>,
     pub source: SourcePolicy,
     /// NA Router flag (RFC 4861 section 4.4); default on.
     pub router: bool,
@@ -59,6 +96,13 @@ pub enum LogLevel {
     #[default]
     Info,
     Debug,
+}
+
+impl UplinkConfig {
+    /// The hosts policy for a range of `origin`.
+    pub fn hosts_for(&self, origin: RangeOrigin) -> HostsMode {
+        self.hosts.unwrap_or(origin.default_hosts())
+    }
 }
 
 /// The whole configuration.

@@ -1,9 +1,14 @@
 //! The per-packet path allocates nothing in steady state (issue: bounded memory): a counting
 //! global allocator watches `Responder::handle` and `wire::emit_na` over valid, invalid and
-//! out-of-range frames from many sources, with rate limits on so the limiter table churns.
+//! out-of-range frames from many sources, with rate limits on so the limiter table churns,
+//! and with ranges taken from a route table and hosts from a neighbour table.
 
-use ndpresponder::config::{RateLimit, SourcePolicy, UplinkConfig};
+use ndpresponder::config::{HostsMode, RateLimit, SourcePolicy, UplinkConfig};
+use ndpresponder::core::follow::FollowView;
 use ndpresponder::core::responder::{InterfaceFacts, Responder, Verdict};
+use ndpresponder::state::hosts::HostTable;
+use ndpresponder::state::links::Links;
+use ndpresponder::state::routes::{Route, RouteChange, RouteKind, RouteTable};
 use ndpresponder::wire::{
     emit_na, emit_ns, solicited_node, EthernetAddress, NsFrame, NA_FRAME_LEN, NS_FRAME_LEN_MAX,
 };
@@ -32,6 +37,36 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+const UPLINK: u32 = 2;
+const DOWNSTREAM: u32 = 3;
+
+/// Routes of every length from /32 to /128 (the lookup visits each), the routed
+/// 2001:db8:1:2::/64 out of the downstream, and a neighbour entry for every fourth host.
+fn kernel() -> (RouteTable, HostTable) {
+    let mut routes = RouteTable::default();
+    for len in 32..=128u8 {
+        let oif = if len == 64 { DOWNSTREAM } else { UPLINK };
+        let dst = Ipv6Addr::new(0x2001, 0xdb8, 1, 2 + u16::from(len != 64), 0, 0, 0, 0);
+        let route = Route {
+            dst: ipnet::Ipv6Net::new(dst, len).unwrap().trunc(),
+            metric: 1024,
+            kind: RouteKind::Unicast,
+            oifs: heapless::Vec::from_slice(&[oif]).unwrap(),
+            truncated: false,
+        };
+        routes.apply(&route, RouteChange::Add);
+    }
+    let mut hosts = HostTable::default();
+    for i in (0..1000u16).step_by(4) {
+        hosts.apply(
+            DOWNSTREAM,
+            &Ipv6Addr::new(0x2001, 0xdb8, 1, 2, 0, 0, 7, i),
+            true,
+        );
+    }
+    (routes, hosts)
+}
+
 #[test]
 fn handling_a_frame_never_allocates() {
     let mac = EthernetAddress([2, 0, 0, 0, 1, 0]);
@@ -39,17 +74,40 @@ fn handling_a_frame_never_allocates() {
         "2001:db8:1:2::100".parse().unwrap(),
         "fe80::100".parse().unwrap(),
     ];
-    let facts = InterfaceFacts {
-        mac,
-        link_local: Some(addrs[1]),
-        addresses: &addrs,
+    let (routes, hosts) = kernel();
+    let links = Links::default();
+    let downstreams = [DOWNSTREAM];
+    let follow = FollowView {
+        uplink: UPLINK,
+        downstreams: &downstreams,
+        routes: &routes,
+        hosts: &hosts,
+        links: &links,
     };
+    for (prefixes, downstreams, follow) in [
+        (vec!["2001:db8:1:2::/64".parse().unwrap()], vec![], None),
+        (vec![], vec!["br-lan".to_string()], Some(follow)),
+    ] {
+        let facts = InterfaceFacts {
+            mac,
+            link_local: Some(addrs[1]),
+            addresses: &addrs,
+            follow,
+        };
+        run(&facts, prefixes, downstreams);
+    }
+}
+
+fn run(facts: &InterfaceFacts<'_>, prefixes: Vec<ipnet::Ipv6Net>, downstreams: Vec<String>) {
+    let routed = !downstreams.is_empty();
     let cfg = UplinkConfig {
         name: "wan".into(),
         device: "eth0".into(),
         interface: None,
-        prefixes: vec!["2001:db8:1:2::/64".parse().unwrap()],
+        prefixes,
         excludes: vec!["2001:db8:1:2::1:0/112".parse().unwrap()],
+        downstreams,
+        hosts: routed.then_some(HostsMode::Known),
         source: SourcePolicy::Auto,
         router: true,
         override_flag: false,
@@ -95,7 +153,7 @@ fn handling_a_frame_never_allocates() {
     for round in 0..10u64 {
         for (i, frame) in frames.iter().enumerate() {
             let now = round * 1_000_000_000 + i as u64 * 1_000;
-            if let Verdict::Answer(na) = responder.handle(frame, &facts, now) {
+            if let Verdict::Answer(na) = responder.handle(frame, facts, now) {
                 emit_na(&na, &mut tx).unwrap();
                 answered += 1;
             }
@@ -110,5 +168,11 @@ fn handling_a_frame_never_allocates() {
     );
     // The run must have exercised answers and drops, or it proves nothing.
     assert!(answered > 1000, "answered {answered}");
+    if routed {
+        use ndpresponder::core::responder::DropReason;
+        let c = responder.counters();
+        assert!(c.drop_count(DropReason::UnknownHost) > 1000);
+        assert!(c.drop_count(DropReason::NotDownstream) > 1000);
+    }
     assert!(responder.counters().ns_received == frames.len() as u64 * 10);
 }

@@ -39,6 +39,8 @@ fn uplinks() -> [(UplinkConfig, Option<DropReason>); 3] {
             .map(|p| p.parse().expect("valid test prefix"))
             .collect(),
         excludes: vec!["2001:db8::ff00/120".parse().expect("valid test prefix")],
+        downstreams: Vec::new(),
+        hosts: None,
         source: SourcePolicy::Target,
         router: true,
         override_flag: false,
@@ -118,6 +120,7 @@ fuzz_target!(|frame: &[u8]| {
         mac: EthernetAddress([0x02, 0, 0, 0, 0, 0x0c]),
         link_local: Some(addresses[1]),
         addresses: &addresses,
+        follow: None,
     };
     check(frame, &facts);
     if let Some(repaired) = with_repaired_checksum(frame) {

@@ -2,8 +2,8 @@
 
 use super::values::{self, ParsedPrefix};
 use super::{
-    Config, ConfigError, Diagnostic, Loaded, RateLimit, UplinkConfig, DEFAULT_RATE_LIMIT,
-    DEFAULT_SOURCE_RATE_LIMIT,
+    Config, ConfigError, Diagnostic, HostsMode, Loaded, RateLimit, UplinkConfig,
+    DEFAULT_RATE_LIMIT, DEFAULT_SOURCE_RATE_LIMIT,
 };
 use crate::uci::{self, Section, UciOption, Value};
 use ipnet::Ipv6Net;
@@ -20,6 +20,8 @@ const UPLINK_OPTIONS: &[&str] = &[
     "interface",
     "prefix",
     "exclude",
+    "downstream",
+    "hosts",
     "source",
     "router",
     "override",
@@ -145,6 +147,17 @@ pub fn from_uci_text(file: &str, text: &[u8]) -> Result<Loaded, ConfigError> {
         Err(ConfigError {
             errors: report.errors,
         })
+    }
+}
+
+/// The items of a `list`, or of an `option` whose value is space-separated.
+fn words(value: &Value) -> Vec<&str> {
+    match value {
+        Value::Single(v) => v.split_ascii_whitespace().collect(),
+        Value::List(items) => items
+            .iter()
+            .flat_map(|i| i.split_ascii_whitespace())
+            .collect(),
     }
 }
 
@@ -285,14 +298,40 @@ impl<'r> SectionReport<'r, '_> {
         let interface = self.single("interface").map(|(_, v)| v);
         let prefixes = self.prefixes("prefix");
         let excludes = self.prefixes("exclude");
-        if self.section.option("prefix").is_none() {
+        let downstreams = self.downstreams(device.as_deref());
+        if self.section.option("prefix").is_none() && self.section.option("downstream").is_none() {
             self.error(
                 self.section.line,
                 Some("prefix"),
-                "required option is missing (IPv6 prefixes to answer for)".to_string(),
+                "required option is missing (IPv6 prefixes to answer for, or 'downstream' \
+                 devices whose routes give them)"
+                    .to_string(),
             );
         }
-        self.check_excludes(&prefixes, &excludes);
+        let hosts = self.single("hosts").map(|(o, v)| (o.line, v));
+        let hosts = match hosts {
+            None => None,
+            Some((line, value)) => match values::hosts_mode(&value) {
+                Ok(HostsMode::Known) if downstreams.is_empty() => {
+                    self.error(
+                        line,
+                        Some("hosts"),
+                        "'known' needs at least one 'downstream' device whose neighbours count"
+                            .to_string(),
+                    );
+                    None
+                }
+                Ok(mode) => Some(mode),
+                Err(message) => {
+                    self.error(line, Some("hosts"), message);
+                    None
+                }
+            },
+        };
+        // Excludes may also cut holes in the routed ranges, which are not known here.
+        if downstreams.is_empty() {
+            self.check_excludes(&prefixes, &excludes);
+        }
         let source = self.parsed("source", Default::default(), values::source_policy);
         let router = self.parsed("router", true, values::boolean);
         let override_flag = self.parsed("override", false, values::boolean);
@@ -304,6 +343,8 @@ impl<'r> SectionReport<'r, '_> {
             interface,
             prefixes: prefixes.into_iter().map(|(net, _)| net).collect(),
             excludes: excludes.into_iter().map(|(net, _)| net).collect(),
+            downstreams,
+            hosts,
             source,
             router,
             override_flag,
@@ -316,6 +357,38 @@ impl<'r> SectionReport<'r, '_> {
         Some((uplink, device_line))
     }
 
+    /// `downstream` device names, as `list` or `option` (items may be space-separated),
+    /// each once; none of them may be the uplink's own `device`.
+    fn downstreams(&mut self, uplink: Option<&str>) -> Vec<String> {
+        let section: &'r Section = self.section;
+        let Some(option) = section.option("downstream") else {
+            return Vec::new();
+        };
+        let items = words(&option.value);
+        let line = option.line;
+        if items.is_empty() {
+            self.error(line, Some("downstream"), "is empty".to_string());
+        }
+        let mut devices: Vec<String> = Vec::new();
+        for item in items {
+            if let Err(message) = values::device(item) {
+                self.error(line, Some("downstream"), message);
+            } else if uplink == Some(item) {
+                self.error(
+                    line,
+                    Some("downstream"),
+                    format!(
+                        "'{item}' is this uplink's own device: a route out of the uplink is \
+                         never answered for"
+                    ),
+                );
+            } else if !devices.iter().any(|d| d == item) {
+                devices.push(item.to_string());
+            }
+        }
+        devices
+    }
+
     /// `prefix`/`exclude` as `list` or `option`; items may also be space-separated.
     /// Returns the valid prefixes with the line each came from.
     fn prefixes(&mut self, name: &str) -> Vec<(Ipv6Net, usize)> {
@@ -323,13 +396,7 @@ impl<'r> SectionReport<'r, '_> {
         let Some(option) = section.option(name) else {
             return Vec::new();
         };
-        let items: Vec<&str> = match &option.value {
-            Value::Single(v) => v.split_ascii_whitespace().collect(),
-            Value::List(items) => items
-                .iter()
-                .flat_map(|i| i.split_ascii_whitespace())
-                .collect(),
-        };
+        let items = words(&option.value);
         let line = option.line;
         if items.is_empty() {
             self.error(line, Some(name), "is empty".to_string());

@@ -1,7 +1,7 @@
 //! The effective configuration as `ndpresponder check` prints it.
 
-use super::values::{word_for, LOG_LEVELS, SOURCE_POLICIES};
-use super::{Config, RateLimit};
+use super::values::{word_for, HOSTS_MODES, LOG_LEVELS, SOURCE_POLICIES};
+use super::{Config, RangeOrigin, RateLimit, UplinkConfig};
 use ipnet::Ipv6Net;
 use std::fmt::Write;
 
@@ -28,6 +28,12 @@ pub fn render(config: &Config) -> String {
         );
         let _ = writeln!(out, "  prefixes: {}", nets(&u.prefixes));
         let _ = writeln!(out, "  excludes: {}", nets(&u.excludes));
+        let downstreams = match u.downstreams.is_empty() {
+            true => "-".to_string(),
+            false => u.downstreams.join(" "),
+        };
+        let _ = writeln!(out, "  downstreams: {downstreams}");
+        let _ = writeln!(out, "  hosts: {}", hosts(u));
         let _ = writeln!(out, "  source: {}", word_for(&SOURCE_POLICIES, &u.source));
         let _ = writeln!(out, "  router: {}", yes_no(u.router));
         let _ = writeln!(out, "  override: {}", yes_no(u.override_flag));
@@ -35,6 +41,18 @@ pub fn render(config: &Config) -> String {
         let _ = writeln!(out, "  source_rate_limit: {}", limit(u.source_rate_limit));
     }
     out
+}
+
+/// The policy, or with `hosts` unset the default of each origin.
+pub fn hosts(u: &UplinkConfig) -> String {
+    match u.hosts {
+        Some(mode) => word_for(&HOSTS_MODES, &mode).to_string(),
+        None => format!(
+            "{} (static), {} (routed)",
+            word_for(&HOSTS_MODES, &RangeOrigin::Static.default_hosts()),
+            word_for(&HOSTS_MODES, &RangeOrigin::Route.default_hosts())
+        ),
+    }
 }
 
 fn yes_no(b: bool) -> &'static str {

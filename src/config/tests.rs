@@ -109,6 +109,37 @@ fn every_rule_reports_its_exact_location() {
             &[(E, 1, Some("wan"), Some("prefix"), "required option is missing")],
         ),
         (
+            "downstreams without a prefix are a rule",
+            "config uplink 'wan'\n\toption device 'eth0'\n\tlist downstream 'br-lan'\n"
+                .to_string(),
+            &[],
+        ),
+        (
+            "a downstream may not be the uplink",
+            format!("{WAN}\tlist downstream 'br-lan'\n\tlist downstream 'eth0'\n"),
+            &[(E, 5, Some("wan"), Some("downstream"), "'eth0' is this uplink's own device")],
+        ),
+        (
+            "bad downstream name",
+            format!("{WAN}\toption downstream 'br-lan docker:0'\n"),
+            &[(E, 4, Some("wan"), Some("downstream"), "'docker:0' contains")],
+        ),
+        (
+            "unknown hosts policy",
+            format!("{WAN}\tlist downstream 'br-lan'\n\toption hosts 'some'\n"),
+            &[(E, 5, Some("wan"), Some("hosts"), "'some' is not one of: any, known")],
+        ),
+        (
+            "known hosts need a downstream",
+            format!("{WAN}\toption hosts 'known'\n"),
+            &[(E, 4, Some("wan"), Some("hosts"), "needs at least one 'downstream'")],
+        ),
+        (
+            "with downstreams, an exclude outside the prefixes is no warning",
+            format!("{WAN}\tlist downstream 'br-lan'\n\tlist exclude '2001:db8:9::/64'\n"),
+            &[],
+        ),
+        (
             "IPv4 prefix is named",
             format!("{WAN}\tlist prefix '192.0.2.0/24'\n"),
             &[(E, 4, Some("wan"), Some("prefix"), "'192.0.2.0/24' is IPv4")],
@@ -261,6 +292,8 @@ fn defaults_and_every_setting_are_read() {
             interface: Some("wan6".to_string()),
             prefixes: vec![net("2001:db8:1::/64"), net("2001:db8:2::5/128")],
             excludes: vec![net("2001:db8:1::1/128")],
+            downstreams: Vec::new(),
+            hosts: None,
             source: SourcePolicy::LinkLocal,
             router: false,
             override_flag: true,
@@ -287,6 +320,11 @@ fn defaults_and_every_setting_are_read() {
             burst: 1_000
         }
     );
+
+    let follow = format!("{WAN}\tlist downstream 'br-lan'\n\tlist downstream 'docker0 br-lan'\n\toption hosts 'any'\n");
+    let follow = from_uci_text(FILE, follow.as_bytes()).unwrap().config;
+    assert_eq!(follow.uplinks[0].downstreams, vec!["br-lan", "docker0"]);
+    assert_eq!(follow.uplinks[0].hosts, Some(HostsMode::Any));
 
     let global_defaults = from_uci_text(FILE, WAN.as_bytes()).unwrap().config;
     assert!(global_defaults.enabled);
@@ -344,7 +382,8 @@ fn render_shows_every_setting() {
     assert_eq!(
         render(&c),
         "enabled: yes\nlog_level: info\nuplink wan:\n  device: eth0\n  interface: -\n\
-         \x20 prefixes: 2001:db8:1::/64\n  excludes: 2001:db8:1::1/128\n  source: target\n\
+         \x20 prefixes: 2001:db8:1::/64\n  excludes: 2001:db8:1::1/128\n  downstreams: -\n\
+         \x20 hosts: any (static), known (routed)\n  source: target\n\
          \x20 router: yes\n  override: no\n  rate_limit: off\n\
          \x20 source_rate_limit: 1000/s burst 1000\n"
     );

@@ -1,6 +1,6 @@
 //! Parsing of single UCI option values; errors are messages naming the value.
 
-use super::{LogLevel, SourcePolicy};
+use super::{HostsMode, LogLevel, SourcePolicy};
 use ipnet::Ipv6Net;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -41,6 +41,13 @@ pub const SOURCE_POLICIES: [(&str, SourcePolicy); 3] = [
     ("link-local", SourcePolicy::LinkLocal),
     ("auto", SourcePolicy::Auto),
 ];
+
+pub const HOSTS_MODES: [(&str, HostsMode); 2] =
+    [("any", HostsMode::Any), ("known", HostsMode::Known)];
+
+pub fn hosts_mode(value: &str) -> Result<HostsMode, String> {
+    one_of(value, &HOSTS_MODES)
+}
 
 pub fn log_level(value: &str) -> Result<LogLevel, String> {
     one_of(value, &LOG_LEVELS)

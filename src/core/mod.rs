@@ -1,6 +1,8 @@
 //! The sans-I/O decision core: a parsed frame, the rules and the clock in, an action out
-//! (`responder`), with the token buckets it charges (`ratelimit`). No syscalls, no
-//! allocation per packet.
+//! (`responder`), with the ranges that follow the kernel's routes and neighbours
+//! (`follow`) and the token buckets it charges (`ratelimit`). No syscalls, no allocation
+//! per packet.
 
+pub mod follow;
 pub mod ratelimit;
 pub mod responder;

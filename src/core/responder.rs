@@ -3,6 +3,7 @@
 //! allocation: the daemon supplies the time and does the I/O.
 
 use crate::config::{SourcePolicy, UplinkConfig};
+use crate::core::follow::{self, FollowView, Lookup};
 use crate::core::ratelimit::{SourceLimiter, TokenBucket};
 use crate::wire::{self, EthernetAddress, InvalidNs, NaFrame, NsFrame};
 use ipnet::Ipv6Net;
@@ -32,13 +33,18 @@ pub enum DropReason {
     OwnAddress,
     OutOfRange,
     Excluded,
+    /// In no configured prefix, and the kernel's route for it does not leave through a
+    /// downstream device (it points at the uplink, another device, or drops the traffic).
+    NotDownstream,
+    /// In a range whose hosts policy is `known`, with no neighbour entry on a downstream.
+    UnknownHost,
     // Over the answer budget.
     RateLimit,
     SourceRateLimit,
 }
 
 impl DropReason {
-    pub const COUNT: usize = 17;
+    pub const COUNT: usize = 19;
     pub const ALL: [DropReason; DropReason::COUNT] = [
         DropReason::Truncated,
         DropReason::Fragment,
@@ -55,6 +61,8 @@ impl DropReason {
         DropReason::OwnAddress,
         DropReason::OutOfRange,
         DropReason::Excluded,
+        DropReason::NotDownstream,
+        DropReason::UnknownHost,
         DropReason::RateLimit,
         DropReason::SourceRateLimit,
     ];
@@ -77,6 +85,8 @@ impl DropReason {
             DropReason::OwnAddress => "own_address",
             DropReason::OutOfRange => "out_of_range",
             DropReason::Excluded => "excluded",
+            DropReason::NotDownstream => "not_downstream",
+            DropReason::UnknownHost => "unknown_host",
             DropReason::RateLimit => "rate_limit",
             DropReason::SourceRateLimit => "source_rate_limit",
         }
@@ -130,6 +140,8 @@ pub struct InterfaceFacts<'a> {
     pub link_local: Option<Ipv6Addr>,
     /// Every IPv6 address assigned to the interface.
     pub addresses: &'a [Ipv6Addr],
+    /// Routes and neighbours, when the uplink has downstream devices.
+    pub follow: Option<FollowView<'a>>,
 }
 
 /// Why a target is (not) answered, independent of any packet: used for decisions and for
@@ -205,10 +217,12 @@ pub fn decide(
     if facts.addresses.contains(&ns.target) {
         return Err(DropReason::OwnAddress);
     }
-    match coverage(cfg, &ns.target) {
-        Coverage::OutOfRange => return Err(DropReason::OutOfRange),
-        Coverage::Excluded { .. } => return Err(DropReason::Excluded),
-        Coverage::Covered(_) => {}
+    match follow::lookup(cfg, facts.follow.as_ref(), &ns.target) {
+        Lookup::Answer { .. } => {}
+        Lookup::OutOfRange => return Err(DropReason::OutOfRange),
+        Lookup::Excluded { .. } => return Err(DropReason::Excluded),
+        Lookup::NotDownstream { .. } => return Err(DropReason::NotDownstream),
+        Lookup::UnknownHost { .. } => return Err(DropReason::UnknownHost),
     }
     let dad = ns.ip_src.is_unspecified();
     // RFC 4861 section 7.2.4: a DAD probe (source ::) is answered to all-nodes with S clear;
@@ -356,6 +370,8 @@ mod tests {
             interface: None,
             prefixes: vec!["2001:db8:1:2::1:0/112".parse().unwrap()],
             excludes: vec!["2001:db8:1:2::1:ff/128".parse().unwrap()],
+            downstreams: Vec::new(),
+            hosts: None,
             source: SourcePolicy::Target,
             router: true,
             override_flag: false,
@@ -374,6 +390,7 @@ mod tests {
             mac: OUR_MAC,
             link_local: Some(HOST_ADDRS[1]),
             addresses: &HOST_ADDRS,
+            follow: None,
         }
     }
 

@@ -2,9 +2,11 @@
 //! connection's lifecycle. ubusd restarting is noticed through the socket's directory
 //! (inotify), so reconnecting needs no timer and packets keep flowing meanwhile.
 
+use super::follow_status;
 use super::State;
 use crate::config::values::{word_for, SOURCE_POLICIES};
-use crate::core::responder::{self, Coverage, DropReason};
+use crate::core::follow::Lookup;
+use crate::core::responder::{self, DropReason};
 use crate::sys::inotify::DirWatch;
 use crate::sys::time::monotonic_ns;
 use crate::ubus::{
@@ -199,6 +201,7 @@ pub fn status(state: &State) -> Vec<u8> {
         b.put_string("config_error", e);
     }
     b.put_u64("reloads", state.reloads);
+    follow_status::put_tables(&mut b, state);
     let uplinks = b.open_array("uplinks");
     for u in &state.uplinks {
         let cfg = u.config();
@@ -222,6 +225,7 @@ pub fn status(state: &State) -> Vec<u8> {
         }
         put_prefixes(&mut b, "prefixes", &cfg.prefixes);
         put_prefixes(&mut b, "excludes", &cfg.excludes);
+        follow_status::put_uplink(&mut b, state, u);
         b.put_string("source", word_for(&SOURCE_POLICIES, &cfg.source));
         b.put_bool("router", cfg.router);
         b.put_bool("override", cfg.override_flag);
@@ -280,37 +284,24 @@ pub fn explain(state: &State, args: &[u8]) -> Result<Vec<u8>, Status> {
         b.put_string("device", &cfg.device);
         let link = state.links.by_name(&cfg.device).map(|(_, l)| l);
         let own = link.is_some_and(|l| l.addresses.contains(&address));
-        let coverage = responder::coverage(cfg, &address);
-        let answers = !own && matches!(coverage, Coverage::Covered(_));
+        let lookup = follow_status::lookup(state, u, &address);
+        let answers = !own && matches!(lookup, Lookup::Answer { .. });
         let reason = if own {
-            "own_address: assigned to this host on the device; the kernel answers it"
+            "own_address: assigned to this host on the device; the kernel answers it".to_string()
+        } else if answers && !state.config.enabled {
+            "covered, but ndpresponder is disabled globally".to_string()
+        } else if answers && !u.state.is_armed() {
+            "covered, but the uplink is not armed (see state)".to_string()
         } else {
-            match coverage {
-                Coverage::OutOfRange => "out_of_range: inside no configured prefix",
-                Coverage::Excluded { .. } => "excluded: inside an exclude",
-                Coverage::Covered(_) if !state.config.enabled => {
-                    "covered, but ndpresponder is disabled globally"
-                }
-                Coverage::Covered(_) if !u.state.is_armed() => {
-                    "covered, but the uplink is not armed (see state)"
-                }
-                Coverage::Covered(_) => "covered",
-            }
+            follow_status::reason(state, u, &lookup)
         };
         b.put_bool(
             "answers",
             answers && state.config.enabled && u.state.is_armed(),
         );
-        b.put_string("reason", reason);
+        b.put_string("reason", &reason);
         b.put_string("state", u.state.as_str());
-        match coverage {
-            Coverage::Covered(p) => b.put_string("rule", &p.to_string()),
-            Coverage::Excluded { prefix, exclude } => {
-                b.put_string("rule", &prefix.to_string());
-                b.put_string("exclude", &exclude.to_string());
-            }
-            Coverage::OutOfRange => {}
-        }
+        follow_status::put_lookup(&mut b, state, u, &lookup);
         if answers {
             b.put_bool("router", cfg.router);
             b.put_bool("override", cfg.override_flag);

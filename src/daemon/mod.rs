@@ -3,11 +3,14 @@
 //! link or config changes, it never wakes up.
 
 pub mod bus;
+mod follow_status;
 mod uplink;
 
 use crate::cli::{RunOptions, Source};
 use crate::config::{self, Config};
+use crate::state::hosts::HostTable;
 use crate::state::links::Links;
+use crate::state::routes::RouteTable;
 use crate::state::rtnl::{self, RtnlEvent};
 use crate::sys::netlink::{self, Dump, NetlinkSocket};
 use crate::sys::packet::RecvBatch;
@@ -22,12 +25,14 @@ use uplink::Uplink;
 /// rtnetlink datagrams are at most a page or so; 32 KiB is the size iproute2 uses.
 const NETLINK_BUF_LEN: usize = 32768;
 
-/// Where the netlink dump sequence stands: links first, then addresses (one dump at a time
-/// per socket).
+/// Where the netlink dump sequence stands: links first, then addresses, routes and
+/// neighbours (one dump at a time per socket).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum DumpPhase {
     Links,
     Addresses,
+    Routes,
+    Neighbours,
     Done,
 }
 
@@ -37,6 +42,9 @@ pub struct State {
     pub config: Config,
     pub load_error: Option<String>,
     pub links: Links,
+    /// The main IPv6 routing table and the usable neighbours, for downstream ranges.
+    pub routes: RouteTable,
+    pub hosts: HostTable,
     pub uplinks: Vec<Uplink>,
     verbose: bool,
     pub started_ns: u64,
@@ -124,6 +132,47 @@ impl State {
         self.sync_uplinks();
     }
 
+    /// Applies one rtnetlink event to links, routes or neighbours; true when the uplinks
+    /// must re-check their devices (routes and neighbours are read per packet instead).
+    fn apply_event(&mut self, ev: &RtnlEvent) -> bool {
+        match ev {
+            RtnlEvent::Route { route, change } => {
+                let refused = self.routes.refused();
+                self.routes.apply(route, *change);
+                if refused == 0 && self.routes.refused() > 0 {
+                    log_warn!(
+                        "route table full ({} routes): further routes are left out and \
+                         counted in status (routes.refused)",
+                        crate::state::routes::MAX_ROUTES
+                    );
+                }
+                false
+            }
+            RtnlEvent::Neighbour {
+                ifindex,
+                addr,
+                present,
+            } => {
+                let refused = self.hosts.refused();
+                self.hosts.apply(*ifindex, addr, *present);
+                if refused == 0 && self.hosts.refused() > 0 {
+                    log_warn!(
+                        "host table full ({} neighbours): further hosts are left out and \
+                         counted in status (hosts.refused)",
+                        crate::state::hosts::MAX_HOSTS
+                    );
+                }
+                false
+            }
+            RtnlEvent::LinkGone { ifindex, .. } => {
+                self.routes.forget_device(*ifindex);
+                self.hosts.forget_device(*ifindex);
+                self.links.apply(ev)
+            }
+            _ => self.links.apply(ev),
+        }
+    }
+
     fn sync_uplinks(&mut self) {
         for u in &mut self.uplinks {
             u.sync(&self.links, self.config.enabled);
@@ -190,6 +239,8 @@ impl Daemon {
             },
             load_error: None,
             links: Links::default(),
+            routes: RouteTable::default(),
+            hosts: HostTable::default(),
             uplinks: Vec::new(),
             verbose: opts.verbose,
             started_ns: now,
@@ -237,7 +288,12 @@ impl Daemon {
                 let revents = self.pollfds[i].revents;
                 let uplink = &mut self.state.uplinks[i - FIXED_SLOTS];
                 if revents & POLLIN != 0 {
-                    uplink.on_readable(&self.state.links, &mut rx, self.state.verbose, now);
+                    let kernel = uplink::Kernel {
+                        links: &self.state.links,
+                        routes: &self.state.routes,
+                        hosts: &self.state.hosts,
+                    };
+                    uplink.on_readable(&kernel, &mut rx, self.state.verbose, now);
                 }
                 if revents & (POLLERR | POLLHUP | POLLNVAL) != 0 {
                     uplink.on_error();
@@ -312,7 +368,7 @@ impl Daemon {
                         if let RtnlEvent::Error(errno) = ev {
                             log_warn!("rtnetlink error {errno}");
                         }
-                        changed |= self.state.links.apply(&ev);
+                        changed |= self.state.apply_event(&ev);
                     });
                     if dump_done {
                         self.next_dump();
@@ -321,8 +377,12 @@ impl Daemon {
                 Ok(None) => break,
                 Err(e) if netlink::is_overrun(&e) => {
                     // Events were lost: forget what we knew and ask again.
-                    log_warn!("rtnetlink events lost; re-reading links and addresses");
+                    log_warn!(
+                        "rtnetlink events lost; re-reading links, addresses, routes and neighbours"
+                    );
                     self.state.links.clear();
+                    self.state.routes.clear();
+                    self.state.hosts.clear();
                     self.dump = DumpPhase::Links;
                     if let Err(e) = self.netlink.request_dump(Dump::Links) {
                         log_error!("{e}");
@@ -342,14 +402,20 @@ impl Daemon {
 
     fn next_dump(&mut self) {
         self.dump = match self.dump {
-            DumpPhase::Links => match self.netlink.request_dump(Dump::Ipv6Addresses) {
-                Ok(()) => DumpPhase::Addresses,
-                Err(e) => {
-                    log_error!("{e}");
-                    DumpPhase::Done
-                }
-            },
-            DumpPhase::Addresses | DumpPhase::Done => DumpPhase::Done,
+            DumpPhase::Links => self.dump_next(Dump::Ipv6Addresses, DumpPhase::Addresses),
+            DumpPhase::Addresses => self.dump_next(Dump::Ipv6Routes, DumpPhase::Routes),
+            DumpPhase::Routes => self.dump_next(Dump::Ipv6Neighbours, DumpPhase::Neighbours),
+            DumpPhase::Neighbours | DumpPhase::Done => DumpPhase::Done,
         };
+    }
+
+    fn dump_next(&mut self, what: Dump, phase: DumpPhase) -> DumpPhase {
+        match self.netlink.request_dump(what) {
+            Ok(()) => phase,
+            Err(e) => {
+                log_error!("{e}");
+                DumpPhase::Done
+            }
+        }
     }
 }

@@ -2,8 +2,11 @@
 //! is up), and the state status reports.
 
 use crate::config::UplinkConfig;
+use crate::core::follow::FollowView;
 use crate::core::responder::{InterfaceFacts, Responder, Verdict};
+use crate::state::hosts::HostTable;
 use crate::state::links::Links;
+use crate::state::routes::RouteTable;
 use crate::state::rtnl::IfName;
 use crate::sys::packet::{PacketSocket, RecvBatch, SendBatch, BATCH};
 use crate::wire::{self, NaFrame, NA_FRAME_LEN};
@@ -41,8 +44,18 @@ impl LinkState {
 /// so one flooded uplink cannot starve the others, signals or ubus.
 const RECV_ROUNDS: usize = 4;
 
+/// What the daemon knows of the kernel, lent to an uplink while it handles packets.
+pub struct Kernel<'a> {
+    pub links: &'a Links,
+    pub routes: &'a RouteTable,
+    pub hosts: &'a HostTable,
+}
+
 pub struct Uplink {
     pub responder: Responder,
+    /// Current ifindexes of the configured downstream devices that exist, refreshed on
+    /// every link change (names stay, indexes change when a device is recreated).
+    pub downstreams: Vec<u32>,
     socket: Option<PacketSocket>,
     pub state: LinkState,
     pub last_error: Option<String>,
@@ -52,6 +65,7 @@ impl Uplink {
     pub fn new(cfg: UplinkConfig, now_ns: u64) -> Uplink {
         Uplink {
             responder: Responder::new(cfg, now_ns),
+            downstreams: Vec::new(),
             socket: None,
             state: LinkState::Absent,
             last_error: None,
@@ -70,6 +84,12 @@ impl Uplink {
     /// an Ethernet address; closed otherwise. Reopened when the device was recreated under a
     /// new index. `active` is false when the global `enabled` is off.
     pub fn sync(&mut self, links: &Links, active: bool) {
+        self.downstreams = self
+            .config()
+            .downstreams
+            .iter()
+            .filter_map(|d| links.by_name(d).map(|(i, _)| i))
+            .collect();
         let device = self.config().device.clone();
         let (state, want_index) = match links.by_name(&device) {
             _ if !active => (LinkState::Down, None),
@@ -120,11 +140,17 @@ impl Uplink {
 
     /// Handles the frames queued on the socket: batches in, answers out in batches, at most
     /// RECV_ROUNDS batches per wakeup.
-    pub fn on_readable(&mut self, links: &Links, rx: &mut RecvBatch, verbose: bool, now_ns: u64) {
+    pub fn on_readable(
+        &mut self,
+        kernel: &Kernel<'_>,
+        rx: &mut RecvBatch,
+        verbose: bool,
+        now_ns: u64,
+    ) {
         let Some(sock) = self.socket.as_ref() else {
             return;
         };
-        let Some(link) = links.get(sock.ifindex()) else {
+        let Some(link) = kernel.links.get(sock.ifindex()) else {
             return;
         };
         let Some(mac) = link.mac else {
@@ -134,6 +160,12 @@ impl Uplink {
             mac,
             link_local: link.link_local(),
             addresses: &link.addresses,
+            follow: follow_view(
+                self.responder.config(),
+                &self.downstreams,
+                kernel,
+                sock.ifindex(),
+            ),
         };
         // A stack copy of the name for log lines (device names are at most 15 bytes).
         let device = IfName::try_from(self.responder.config().device.as_str()).unwrap_or_default();
@@ -200,6 +232,24 @@ impl Uplink {
             log_debug!("device={}: {err}", self.config().device);
         }
     }
+}
+
+/// The view of routes and neighbours the core decides on for an uplink configured as `cfg`
+/// whose device is `uplink` and whose downstream devices are now `downstreams`; none when
+/// it has no downstreams configured.
+pub fn follow_view<'a>(
+    cfg: &UplinkConfig,
+    downstreams: &'a [u32],
+    kernel: &Kernel<'a>,
+    uplink: u32,
+) -> Option<FollowView<'a>> {
+    (!cfg.downstreams.is_empty()).then_some(FollowView {
+        uplink,
+        downstreams,
+        routes: kernel.routes,
+        hosts: kernel.hosts,
+        links: kernel.links,
+    })
 }
 
 fn log_answer(device: &str, na: &NaFrame) {

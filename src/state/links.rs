@@ -83,7 +83,10 @@ impl Links {
                 }
                 true
             }
-            RtnlEvent::DumpDone | RtnlEvent::Error(_) => false,
+            RtnlEvent::Route { .. }
+            | RtnlEvent::Neighbour { .. }
+            | RtnlEvent::DumpDone
+            | RtnlEvent::Error(_) => false,
         }
     }
 

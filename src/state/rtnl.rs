@@ -1,7 +1,10 @@
-//! Parsing rtnetlink messages about links and IPv6 addresses (linux/rtnetlink.h,
-//! linux/if_link.h, linux/if_addr.h). Pure: bytes in, events out. Netlink uses the host's
-//! byte order, so native-endian reads are right here (and only here).
+//! Parsing rtnetlink messages about links, IPv6 addresses, IPv6 routes of the main table
+//! and IPv6 neighbours (linux/rtnetlink.h, linux/if_link.h, linux/if_addr.h,
+//! linux/neighbour.h). Pure: bytes in, events out. Netlink uses the host's byte order, so
+//! native-endian reads are right here (and only here).
 
+use crate::state::routes::{Route, RouteChange, RouteKind};
+use ipnet::Ipv6Net;
 use std::net::Ipv6Addr;
 
 const NLMSG_HDR_LEN: usize = 16;
@@ -11,7 +14,29 @@ const RTM_NEWLINK: u16 = 16;
 const RTM_DELLINK: u16 = 17;
 const RTM_NEWADDR: u16 = 20;
 const RTM_DELADDR: u16 = 21;
+const RTM_NEWROUTE: u16 = 24;
+const RTM_DELROUTE: u16 = 25;
+const RTM_NEWNEIGH: u16 = 28;
+const RTM_DELNEIGH: u16 = 29;
+const NLM_F_REPLACE: u16 = 0x100;
 const IFINFOMSG_LEN: usize = 16;
+const RTMSG_LEN: usize = 12;
+const NDMSG_LEN: usize = 12;
+const RTNEXTHOP_LEN: usize = 8;
+const RTA_DST: u16 = 1;
+const RTA_OIF: u16 = 4;
+const RTA_PRIORITY: u16 = 6;
+const RTA_MULTIPATH: u16 = 9;
+const RTA_TABLE: u16 = 15;
+const RT_TABLE_MAIN: u32 = 254;
+/// A cached clone (PMTU exception), not a route anybody configured.
+const RTM_F_CLONED: u32 = 0x200;
+const NDA_DST: u16 = 1;
+const NTF_PROXY: u8 = 0x08;
+/// Neighbour states in which the kernel has heard from the host (or was told it exists):
+/// NUD_REACHABLE, NUD_STALE, NUD_DELAY, NUD_PROBE, NUD_PERMANENT. NUD_INCOMPLETE (being
+/// resolved, maybe for an address nobody has), NUD_FAILED and NUD_NOARP do not count.
+const NUD_USABLE: u16 = 0x02 | 0x04 | 0x08 | 0x10 | 0x80;
 const IFADDRMSG_LEN: usize = 8;
 const IFLA_ADDRESS: u16 = 1;
 const IFLA_IFNAME: u16 = 3;
@@ -41,6 +66,16 @@ pub enum RtnlEvent {
         ifindex: u32,
         addr: Ipv6Addr,
         added: bool,
+    },
+    /// A route of the main IPv6 table changed (source-specific routes, other tables and
+    /// cached clones are not reported: they do not decide where inbound traffic goes).
+    Route { route: Route, change: RouteChange },
+    /// An IPv6 neighbour with a global address became usable (`present`) or stopped being
+    /// so (deleted, failed, or back to incomplete). Proxy entries are not reported.
+    Neighbour {
+        ifindex: u32,
+        addr: Ipv6Addr,
+        present: bool,
     },
     /// The end of a dump.
     DumpDone,
@@ -104,6 +139,22 @@ pub fn parse(mut buf: &[u8], mut sink: impl FnMut(RtnlEvent)) {
                     sink(ev);
                 }
             }
+            RTM_NEWROUTE | RTM_DELROUTE => {
+                let flags = u16_at(buf, 6).unwrap_or(0);
+                let change = match (kind, flags & NLM_F_REPLACE != 0) {
+                    (RTM_DELROUTE, _) => RouteChange::Delete,
+                    (_, true) => RouteChange::Replace,
+                    (_, false) => RouteChange::Add,
+                };
+                if let Some(route) = parse_route(body) {
+                    sink(RtnlEvent::Route { route, change });
+                }
+            }
+            RTM_NEWNEIGH | RTM_DELNEIGH => {
+                if let Some(ev) = parse_neigh(body, kind == RTM_NEWNEIGH) {
+                    sink(ev);
+                }
+            }
             _ => {}
         }
         buf = buf.get(align4(len)..).unwrap_or(&[]);
@@ -155,6 +206,86 @@ fn parse_addr(body: &[u8], added: bool) -> Option<RtnlEvent> {
         ifindex,
         addr,
         added,
+    })
+}
+
+fn ipv6_at(p: &[u8]) -> Option<Ipv6Addr> {
+    Some(Ipv6Addr::from(<[u8; 16]>::try_from(p).ok()?))
+}
+
+fn parse_route(body: &[u8]) -> Option<Route> {
+    // struct rtmsg { u8 family, dst_len, src_len, tos, table, protocol, scope, type;
+    //                u32 flags; }
+    if *body.first()? != AF_INET6 || body.len() < RTMSG_LEN {
+        return None;
+    }
+    let (dst_len, src_len) = (body[1], body[2]);
+    // A source-specific route (OpenWrt's "default from PREFIX") applies only to traffic
+    // from that prefix; inbound traffic from anywhere never uses it.
+    if src_len != 0 || u32_at(body, 8)? & RTM_F_CLONED != 0 {
+        return None;
+    }
+    let mut table = u32::from(body[4]);
+    let mut dst = Ipv6Addr::UNSPECIFIED;
+    let mut metric = 0;
+    let mut route = Route {
+        dst: Ipv6Net::default(),
+        metric: 0,
+        kind: RouteKind::from_rtm_type(body[7]),
+        oifs: heapless::Vec::new(),
+        truncated: false,
+    };
+    for (kind, p) in attributes(&body[RTMSG_LEN..]) {
+        match kind {
+            RTA_DST => dst = ipv6_at(p)?,
+            RTA_OIF => route.add_oif(u32_at(p, 0)?),
+            RTA_PRIORITY => metric = u32_at(p, 0)?,
+            RTA_TABLE => table = u32_at(p, 0)?,
+            RTA_MULTIPATH => {
+                // struct rtnexthop { u16 len; u8 flags; u8 hops; i32 ifindex; } + attrs
+                let mut rest = p;
+                while rest.len() >= RTNEXTHOP_LEN {
+                    let len = usize::from(u16_at(rest, 0)?);
+                    if len < RTNEXTHOP_LEN || len > rest.len() {
+                        break;
+                    }
+                    route.add_oif(u32_at(rest, 4)?);
+                    rest = rest.get(align4(len)..).unwrap_or(&[]);
+                }
+            }
+            _ => {}
+        }
+    }
+    if table != RT_TABLE_MAIN {
+        return None;
+    }
+    route.dst = Ipv6Net::new(dst, dst_len).ok()?.trunc();
+    route.metric = metric;
+    Some(route)
+}
+
+fn parse_neigh(body: &[u8], new: bool) -> Option<RtnlEvent> {
+    // struct ndmsg { u8 family; u8 pad1; u16 pad2; i32 ifindex; u16 state; u8 flags;
+    //                u8 type; }
+    if *body.first()? != AF_INET6 || body.len() < NDMSG_LEN {
+        return None;
+    }
+    let ifindex = u32_at(body, 4)?;
+    let state = u16_at(body, 8)?;
+    if body[10] & NTF_PROXY != 0 {
+        return None;
+    }
+    let addr = attributes(&body[NDMSG_LEN..])
+        .find(|(kind, p)| *kind == NDA_DST && p.len() == 16)
+        .and_then(|(_, p)| ipv6_at(p))?;
+    // Link-local and multicast entries are never targets on the uplink: not worth a slot.
+    if addr.is_multicast() || addr.is_unspecified() || addr.segments()[0] & 0xffc0 == 0xfe80 {
+        return None;
+    }
+    Some(RtnlEvent::Neighbour {
+        ifindex,
+        addr,
+        present: new && state & NUD_USABLE != 0,
     })
 }
 
@@ -280,8 +411,165 @@ mod tests {
         );
     }
 
+    fn route_body(dst: &str, len: u8, table: u8, rtm_type: u8, attrs: &[Vec<u8>]) -> Vec<u8> {
+        let mut b = vec![AF_INET6, len, 0, 0, table, 3, 0, rtm_type, 0, 0, 0, 0];
+        b.extend(rta(RTA_DST, &dst.parse::<Ipv6Addr>().unwrap().octets()));
+        for a in attrs {
+            b.extend(a);
+        }
+        b
+    }
+
+    fn nexthop(ifindex: u32) -> Vec<u8> {
+        let mut n = 8u16.to_ne_bytes().to_vec();
+        n.extend_from_slice(&[0, 0]);
+        n.extend_from_slice(&ifindex.to_ne_bytes());
+        n
+    }
+
+    fn route_of(ev: &RtnlEvent) -> (&Route, RouteChange) {
+        match ev {
+            RtnlEvent::Route { route, change } => (route, *change),
+            other => panic!("not a route: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn main_table_routes_with_device_metric_and_multipath() {
+        let oif = rta(RTA_OIF, &7u32.to_ne_bytes());
+        let metric = rta(RTA_PRIORITY, &1024u32.to_ne_bytes());
+        let mut buf = nlmsg(
+            RTM_NEWROUTE,
+            &route_body("2001:db8:1::", 64, 254, 1, &[oif.clone(), metric]),
+        );
+        let multipath: Vec<u8> = [nexthop(3), nexthop(4)].concat();
+        buf.extend(nlmsg(
+            RTM_NEWROUTE,
+            &route_body(
+                "2001:db8:2::",
+                56,
+                254,
+                1,
+                &[rta(RTA_MULTIPATH, &multipath)],
+            ),
+        ));
+        buf.extend(nlmsg(
+            RTM_DELROUTE,
+            &route_body(
+                "2001:db8:3::",
+                48,
+                254,
+                7,
+                &[rta(RTA_OIF, &1u32.to_ne_bytes())],
+            ),
+        ));
+        let ev = collect(&buf);
+        assert_eq!(ev.len(), 3);
+        let (r, c) = route_of(&ev[0]);
+        assert_eq!(
+            (r.dst.to_string(), r.metric, r.kind, r.oifs.as_slice(), c),
+            (
+                "2001:db8:1::/64".into(),
+                1024,
+                RouteKind::Unicast,
+                &[7][..],
+                RouteChange::Add
+            )
+        );
+        let (r, _) = route_of(&ev[1]);
+        assert_eq!(r.oifs.as_slice(), &[3, 4]);
+        let (r, c) = route_of(&ev[2]);
+        assert_eq!((r.kind, c), (RouteKind::Unreachable, RouteChange::Delete));
+    }
+
+    #[test]
+    fn replace_flag_other_tables_source_specific_and_clones() {
+        let oif = rta(RTA_OIF, &7u32.to_ne_bytes());
+        let mut replace = nlmsg(
+            RTM_NEWROUTE,
+            &route_body("::", 0, 254, 1, std::slice::from_ref(&oif)),
+        );
+        replace[6..8].copy_from_slice(&NLM_F_REPLACE.to_ne_bytes());
+        assert_eq!(route_of(&collect(&replace)[0]).1, RouteChange::Replace);
+        // Table 255 (local), or table 100 given in RTA_TABLE: not the main table.
+        assert!(collect(&nlmsg(
+            RTM_NEWROUTE,
+            &route_body("::", 0, 255, 1, std::slice::from_ref(&oif))
+        ))
+        .is_empty());
+        let other = rta(RTA_TABLE, &100u32.to_ne_bytes());
+        assert!(collect(&nlmsg(RTM_NEWROUTE, &route_body("::", 0, 254, 1, &[other]))).is_empty());
+        let mut from = route_body("::", 0, 254, 1, std::slice::from_ref(&oif));
+        from[2] = 56;
+        assert!(collect(&nlmsg(RTM_NEWROUTE, &from)).is_empty());
+        let mut cloned = route_body("2001:db8::5", 128, 254, 1, &[oif]);
+        cloned[8..12].copy_from_slice(&RTM_F_CLONED.to_ne_bytes());
+        assert!(collect(&nlmsg(RTM_NEWROUTE, &cloned)).is_empty());
+    }
+
+    fn neigh_body(ifindex: u32, state: u16, flags: u8, addr: &str) -> Vec<u8> {
+        let mut b = vec![AF_INET6, 0, 0, 0];
+        b.extend_from_slice(&ifindex.to_ne_bytes());
+        b.extend_from_slice(&state.to_ne_bytes());
+        b.extend_from_slice(&[flags, 1]);
+        b.extend(rta(NDA_DST, &addr.parse::<Ipv6Addr>().unwrap().octets()));
+        b
+    }
+
+    #[test]
+    fn neighbours_count_only_in_usable_states() {
+        let present = |kind, state, flags, addr| {
+            collect(&nlmsg(kind, &neigh_body(9, state, flags, addr)))
+                .first()
+                .map(|e| match e {
+                    RtnlEvent::Neighbour {
+                        present,
+                        ifindex: 9,
+                        ..
+                    } => *present,
+                    other => panic!("{other:?}"),
+                })
+        };
+        for state in [0x02, 0x04, 0x08, 0x10, 0x80] {
+            assert_eq!(
+                present(RTM_NEWNEIGH, state, 0, "2001:db8::5"),
+                Some(true),
+                "{state:#x}"
+            );
+        }
+        for state in [0x01, 0x20, 0x40, 0x00] {
+            assert_eq!(
+                present(RTM_NEWNEIGH, state, 0, "2001:db8::5"),
+                Some(false),
+                "{state:#x}"
+            );
+        }
+        assert_eq!(present(RTM_DELNEIGH, 0x02, 0, "2001:db8::5"), Some(false));
+        assert_eq!(present(RTM_NEWNEIGH, 0x02, NTF_PROXY, "2001:db8::5"), None);
+        assert_eq!(present(RTM_NEWNEIGH, 0x02, 0, "fe80::5"), None);
+    }
+
     #[test]
     fn malformed_input_never_panics() {
+        let oif = rta(RTA_OIF, &7u32.to_ne_bytes());
+        let multipath = rta(RTA_MULTIPATH, &[nexthop(3), nexthop(4)].concat());
+        let route = nlmsg(
+            RTM_NEWROUTE,
+            &route_body("2001:db8::", 64, 254, 1, &[oif, multipath]),
+        );
+        let neigh = nlmsg(RTM_NEWNEIGH, &neigh_body(9, 2, 0, "2001:db8::5"));
+        for good in [route, neigh] {
+            for cut in 0..good.len() {
+                collect(&good[..cut]);
+                let mut bad = good.clone();
+                bad[cut] ^= 0xff;
+                collect(&bad);
+            }
+        }
+    }
+
+    #[test]
+    fn malformed_link_input_never_panics() {
         let mac = [2, 0, 0, 0, 0, 9];
         let good = nlmsg(RTM_NEWLINK, &link_body(7, 1, "eth0", &mac));
         for cut in 0..good.len() {

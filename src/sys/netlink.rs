@@ -1,18 +1,23 @@
-//! The rtnetlink socket that tells us about links and IPv6 addresses as they change, so
-//! uplinks are followed by events rather than polling (prior-art note 4.5). Message parsing
+//! The rtnetlink socket that tells us about links, IPv6 addresses, IPv6 routes and
+//! neighbours as they change, so uplinks and routed ranges are followed by events rather
+//! than polling (prior-art note 4.5). Message parsing
 //! is in `crate::state::rtnl`; this file only moves bytes.
 
 use super::{check, check_size, setsockopt, SysError};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 const RTMGRP_LINK: u32 = 0x1;
+const RTMGRP_NEIGH: u32 = 0x4;
 const RTMGRP_IPV6_IFADDR: u32 = 0x100;
+const RTMGRP_IPV6_ROUTE: u32 = 0x400;
 
 /// What a dump request asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dump {
     Links,
     Ipv6Addresses,
+    Ipv6Routes,
+    Ipv6Neighbours,
 }
 
 pub struct NetlinkSocket {
@@ -21,7 +26,8 @@ pub struct NetlinkSocket {
 }
 
 impl NetlinkSocket {
-    /// Opens a NETLINK_ROUTE socket subscribed to link and IPv6 address changes.
+    /// Opens a NETLINK_ROUTE socket subscribed to link, IPv6 address, IPv6 route and
+    /// neighbour changes.
     pub fn open() -> Result<NetlinkSocket, SysError> {
         // SAFETY: plain socket(2) call.
         let raw = check(
@@ -47,7 +53,7 @@ impl NetlinkSocket {
         // SAFETY: sockaddr_nl is plain data; all-zero is a valid starting value.
         let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
         addr.nl_family = libc::AF_NETLINK as u16;
-        addr.nl_groups = RTMGRP_LINK | RTMGRP_IPV6_IFADDR;
+        addr.nl_groups = RTMGRP_LINK | RTMGRP_IPV6_IFADDR | RTMGRP_IPV6_ROUTE | RTMGRP_NEIGH;
         // SAFETY: `addr` is a valid sockaddr_nl of the size passed.
         let ret = unsafe {
             libc::bind(
@@ -64,11 +70,14 @@ impl NetlinkSocket {
     /// NLMSG_DONE. Only one dump may run at a time on a socket.
     pub fn request_dump(&mut self, what: Dump) -> Result<(), SysError> {
         self.seq = self.seq.wrapping_add(1);
-        // nlmsghdr (16 bytes) + ifinfomsg (16) or ifaddrmsg (8), native byte order (the
-        // kernel's own ABI on this host).
+        // nlmsghdr (16 bytes) + ifinfomsg (16), ifaddrmsg (8), rtmsg (12) or ndmsg (12),
+        // native byte order (the kernel's own ABI on this host); the family is the first
+        // byte of each.
         let (msg_type, family, body_len) = match what {
             Dump::Links => (libc::RTM_GETLINK, libc::AF_UNSPEC as u8, 16usize),
             Dump::Ipv6Addresses => (libc::RTM_GETADDR, libc::AF_INET6 as u8, 8usize),
+            Dump::Ipv6Routes => (libc::RTM_GETROUTE, libc::AF_INET6 as u8, 12usize),
+            Dump::Ipv6Neighbours => (libc::RTM_GETNEIGH, libc::AF_INET6 as u8, 12usize),
         };
         let len = 16 + body_len;
         let mut req = [0u8; 32];

@@ -1,0 +1,188 @@
+//! The `status` and `explain` parts about downstream ranges: where each range comes from
+//! (a configured prefix, or a route via a downstream device), the route and host tables'
+//! sizes and limits, and why an address is or is not answered.
+
+use super::uplink::{follow_view, Kernel, Uplink};
+use super::State;
+use crate::config::values::{word_for, HOSTS_MODES};
+use crate::config::RangeOrigin;
+use crate::core::follow::{self, Lookup, NotDownstream, Range};
+use crate::state::{hosts, routes};
+use crate::ubus::BlobmsgBuilder;
+use std::net::Ipv6Addr;
+
+/// Route-derived ranges listed per uplink at most; a host with thousands of /128 routes
+/// would otherwise make `status` too large for one ubus message.
+const RANGES_SHOWN: usize = 128;
+
+fn kernel(state: &State) -> Kernel<'_> {
+    Kernel {
+        links: &state.links,
+        routes: &state.routes,
+        hosts: &state.hosts,
+    }
+}
+
+fn uplink_ifindex(state: &State, u: &Uplink) -> u32 {
+    state
+        .links
+        .by_name(&u.config().device)
+        .map_or(0, |(i, _)| i)
+}
+
+fn device_name(state: &State, ifindex: u32) -> String {
+    state
+        .links
+        .get(ifindex)
+        .map_or_else(|| format!("ifindex {ifindex}"), |l| l.name.to_string())
+}
+
+fn hosts_word(u: &Uplink, origin: RangeOrigin) -> &'static str {
+    word_for(&HOSTS_MODES, &u.config().hosts_for(origin))
+}
+
+/// Daemon-wide: the route and host tables' sizes, limits and refusals.
+pub fn put_tables(b: &mut BlobmsgBuilder, state: &State) {
+    let t = b.open_table("routes");
+    b.put_u32("count", state.routes.len() as u32);
+    b.put_u32("limit", routes::MAX_ROUTES as u32);
+    b.put_u64("refused", state.routes.refused());
+    b.close(t);
+    let t = b.open_table("hosts");
+    b.put_u32("count", state.hosts.len() as u32);
+    b.put_u32("limit", hosts::MAX_HOSTS as u32);
+    b.put_u64("refused", state.hosts.refused());
+    b.close(t);
+}
+
+/// Per uplink: its downstream devices, the hosts policy of each origin, and every range
+/// with where it comes from.
+pub fn put_uplink(b: &mut BlobmsgBuilder, state: &State, u: &Uplink) {
+    let cfg = u.config();
+    let a = b.open_array("downstreams");
+    for name in &cfg.downstreams {
+        let t = b.open_table("");
+        b.put_string("device", name);
+        match state.links.by_name(name) {
+            Some((ifindex, link)) => {
+                b.put_u32("ifindex", ifindex);
+                b.put_bool("link_up", link.up);
+            }
+            None => b.put_bool("present", false),
+        }
+        b.close(t);
+    }
+    b.close(a);
+    b.put_string("hosts_static", hosts_word(u, RangeOrigin::Static));
+    b.put_string("hosts_routed", hosts_word(u, RangeOrigin::Route));
+    if !cfg.downstreams.is_empty() {
+        b.put_u32("known_hosts", state.hosts.count_on(&u.downstreams) as u32);
+    }
+    let a = b.open_array("ranges");
+    for p in &cfg.prefixes {
+        let t = b.open_table("");
+        b.put_string("range", &p.to_string());
+        b.put_string("origin", "static");
+        b.put_string("hosts", hosts_word(u, RangeOrigin::Static));
+        b.close(t);
+    }
+    let uplink = uplink_ifindex(state, u);
+    let mut hidden = 0u32;
+    let mut shown = 0usize;
+    let routed = state.routes.iter().filter_map(|r| {
+        let ok = r.kind == routes::RouteKind::Unicast
+            && !r.truncated
+            && !(uplink != 0 && r.oifs.contains(&uplink));
+        let via = r.oifs.iter().find(|o| u.downstreams.contains(o))?;
+        ok.then_some((r.dst, *via))
+    });
+    for (dst, via) in routed {
+        if shown == RANGES_SHOWN {
+            hidden += 1;
+            continue;
+        }
+        shown += 1;
+        let t = b.open_table("");
+        b.put_string("range", &dst.to_string());
+        b.put_string("origin", "route");
+        b.put_string("device", &device_name(state, via));
+        b.put_string("hosts", hosts_word(u, RangeOrigin::Route));
+        b.close(t);
+    }
+    b.close(a);
+    if hidden > 0 {
+        b.put_u32("ranges_not_shown", hidden);
+    }
+}
+
+/// The decision for `address` on uplink `u`, as the packet path would take it now.
+pub fn lookup(state: &State, u: &Uplink, address: &Ipv6Addr) -> Lookup {
+    let kernel = kernel(state);
+    let view = follow_view(
+        u.config(),
+        &u.downstreams,
+        &kernel,
+        uplink_ifindex(state, u),
+    );
+    follow::lookup(u.config(), view.as_ref(), address)
+}
+
+/// Why `lookup` said what it said, for a person.
+pub fn reason(state: &State, u: &Uplink, lookup: &Lookup) -> String {
+    match lookup {
+        Lookup::Answer { .. } => "covered".to_string(),
+        Lookup::OutOfRange if u.config().downstreams.is_empty() => {
+            "out_of_range: inside no configured prefix".to_string()
+        }
+        Lookup::OutOfRange => {
+            "out_of_range: inside no configured prefix and no route in the main table".to_string()
+        }
+        Lookup::Excluded { .. } => "excluded: inside an exclude".to_string(),
+        Lookup::NotDownstream { why, .. } => match why {
+            NotDownstream::Uplink => "not_downstream: route points at the uplink".to_string(),
+            NotDownstream::OtherDevice(i) => format!(
+                "not_downstream: route points at {}, not a downstream device",
+                device_name(state, *i)
+            ),
+            NotDownstream::Dropped(kind) => format!(
+                "not_downstream: the route is {}; the kernel drops the traffic",
+                kind.as_str()
+            ),
+            NotDownstream::NoDevice => "not_downstream: the route's device is not known \
+                 (a nexthop object, or more nexthops than are kept)"
+                .to_string(),
+        },
+        Lookup::UnknownHost { .. } => {
+            "unknown_host: no neighbour entry on a downstream device (hosts 'known')".to_string()
+        }
+    }
+}
+
+/// The range facts of `lookup`: which range, where it comes from, its hosts policy, and
+/// the route that was not downstream.
+pub fn put_lookup(b: &mut BlobmsgBuilder, state: &State, u: &Uplink, lookup: &Lookup) {
+    let range = match lookup {
+        Lookup::Answer { range, .. }
+        | Lookup::Excluded { range, .. }
+        | Lookup::UnknownHost { range } => Some(range),
+        Lookup::NotDownstream { dst, .. } => {
+            b.put_string("route", &dst.to_string());
+            None
+        }
+        Lookup::OutOfRange => None,
+    };
+    if let Some(range) = range {
+        b.put_string("rule", &range.net().to_string());
+        match range {
+            Range::Static(_) => b.put_string("origin", "static"),
+            Range::Route { ifindex, .. } => {
+                b.put_string("origin", "route");
+                b.put_string("device", &device_name(state, *ifindex));
+            }
+        }
+        b.put_string("hosts", hosts_word(u, range.origin()));
+    }
+    if let Lookup::Excluded { exclude, .. } = lookup {
+        b.put_string("exclude", &exclude.to_string());
+    }
+}

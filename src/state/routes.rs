@@ -1,0 +1,373 @@
+//! The kernel's main IPv6 routing table as far as answering needs it: every route's
+//! destination, metric, type and output devices, kept current from rtnetlink
+//! (`crate::state::rtnl`), with a longest-prefix lookup that allocates nothing, because it
+//! runs once per received NS.
+//!
+//! Bounded: at most [`MAX_ROUTES`] routes are kept; a route that does not fit is counted in
+//! [`RouteTable::refused`] and left out (status shows both).
+
+use ipnet::Ipv6Net;
+use std::net::Ipv6Addr;
+
+/// Routes kept at most. A home router or a VPS has tens; a host with Docker networks or
+/// per-host /128 routes (odhcpd relay, WireGuard peers) a few thousand. Each route costs
+/// about 60 bytes, so a full table is under 1 MiB.
+pub const MAX_ROUTES: usize = 16 * 1024;
+
+/// Output devices kept per route. A multipath route with more nexthops than this is marked
+/// `truncated`, and never counts as pointing downstream: its other nexthops may be the
+/// uplink.
+pub const MAX_NEXTHOPS: usize = 4;
+
+/// The route's type (`rtm_type`, linux/rtnetlink.h). Only unicast routes deliver traffic
+/// to a device; the others make the kernel drop it or answer with an ICMPv6 error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RouteKind {
+    Unicast,
+    Blackhole,
+    Unreachable,
+    Prohibit,
+    Throw,
+    /// Any other type (local, broadcast, nat, ...): nothing to answer for.
+    Other(u8),
+}
+
+impl RouteKind {
+    pub fn from_rtm_type(t: u8) -> RouteKind {
+        match t {
+            1 => RouteKind::Unicast,
+            6 => RouteKind::Blackhole,
+            7 => RouteKind::Unreachable,
+            8 => RouteKind::Prohibit,
+            9 => RouteKind::Throw,
+            other => RouteKind::Other(other),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RouteKind::Unicast => "unicast",
+            RouteKind::Blackhole => "blackhole",
+            RouteKind::Unreachable => "unreachable",
+            RouteKind::Prohibit => "prohibit",
+            RouteKind::Throw => "throw",
+            RouteKind::Other(_) => "other",
+        }
+    }
+}
+
+/// One route of the main table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub dst: Ipv6Net,
+    /// `RTA_PRIORITY`: among routes to the same destination the lowest metric is used.
+    pub metric: u32,
+    pub kind: RouteKind,
+    /// Output device of each nexthop (`RTA_OIF`, or each `rtnexthop` of `RTA_MULTIPATH`);
+    /// empty for a route through a nexthop object (`RTA_NH_ID`), whose device is not in
+    /// the message.
+    pub oifs: heapless::Vec<u32, MAX_NEXTHOPS>,
+    /// More nexthops than `oifs` holds.
+    pub truncated: bool,
+}
+
+impl Route {
+    fn key(&self) -> (u8, u128, u32) {
+        (
+            self.dst.prefix_len(),
+            u128::from(self.dst.network()),
+            self.metric,
+        )
+    }
+
+    /// Adds a nexthop's device, once; marks the route truncated when there is no room.
+    pub fn add_oif(&mut self, oif: u32) {
+        if !self.oifs.contains(&oif) && self.oifs.push(oif).is_err() {
+            self.truncated = true;
+        }
+    }
+}
+
+/// What an RTM_NEWROUTE/RTM_DELROUTE asks of the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RouteChange {
+    /// A new route, or more nexthops for an existing one (kernels before 4.11 announce
+    /// each nexthop of an IPv6 multipath route separately; later ones send them all).
+    Add,
+    /// `NLM_F_REPLACE`: the route replaces the one with the same destination and metric.
+    Replace,
+    /// The listed nexthops are gone; the route is gone when none is left.
+    Delete,
+}
+
+/// The table. Kept sorted by (prefix length, network, metric), so all routes of one prefix
+/// length are adjacent and the lowest metric comes first.
+#[derive(Debug, Default)]
+pub struct RouteTable {
+    routes: Vec<Route>,
+    /// How many routes of each prefix length are kept, so a lookup skips absent lengths.
+    per_len: Vec<u32>,
+    /// Routes left out because the table was full, since start.
+    refused: u64,
+}
+
+fn mask(len: u8) -> u128 {
+    if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - u32::from(len))
+    }
+}
+
+impl RouteTable {
+    pub fn len(&self) -> usize {
+        self.routes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.routes.is_empty()
+    }
+
+    pub fn refused(&self) -> u64 {
+        self.refused
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Route> {
+        self.routes.iter()
+    }
+
+    /// Forgets every route (before a re-dump after lost events); the refusal count stays.
+    pub fn clear(&mut self) {
+        self.routes.clear();
+        self.per_len.clear();
+    }
+
+    fn position(&self, key: (u8, u128, u32)) -> Result<usize, usize> {
+        self.routes.binary_search_by(|r| r.key().cmp(&key))
+    }
+
+    fn count(&mut self, len: u8, up: bool) {
+        if self.per_len.is_empty() {
+            self.per_len = vec![0; 129];
+        }
+        let c = &mut self.per_len[usize::from(len)];
+        if up {
+            *c += 1;
+        } else {
+            *c = c.saturating_sub(1);
+        }
+    }
+
+    /// Applies one change; returns false when nothing changed.
+    pub fn apply(&mut self, route: &Route, change: RouteChange) -> bool {
+        let at = self.position(route.key());
+        match (change, at) {
+            (RouteChange::Delete, Err(_)) => false,
+            (RouteChange::Delete, Ok(i)) => {
+                let kept = &mut self.routes[i];
+                if route.oifs.is_empty() || route.truncated {
+                    self.remove(i);
+                    return true;
+                }
+                let before = kept.oifs.len();
+                kept.oifs.retain(|o| !route.oifs.contains(o));
+                if kept.oifs.is_empty() {
+                    self.remove(i);
+                    return true;
+                }
+                kept.oifs.len() != before
+            }
+            (RouteChange::Add, Ok(i)) if self.routes[i].kind == route.kind => {
+                let kept = &mut self.routes[i];
+                let before = (kept.oifs.clone(), kept.truncated);
+                for oif in &route.oifs {
+                    kept.add_oif(*oif);
+                }
+                kept.truncated |= route.truncated;
+                (kept.oifs.clone(), kept.truncated) != before
+            }
+            (RouteChange::Add | RouteChange::Replace, Ok(i)) => {
+                let changed = self.routes[i] != *route;
+                self.routes[i] = route.clone();
+                changed
+            }
+            (RouteChange::Add | RouteChange::Replace, Err(i)) => {
+                if self.routes.len() >= MAX_ROUTES {
+                    self.refused += 1;
+                    return false;
+                }
+                self.routes.insert(i, route.clone());
+                self.count(route.dst.prefix_len(), true);
+                true
+            }
+        }
+    }
+
+    fn remove(&mut self, i: usize) {
+        let r = self.routes.remove(i);
+        self.count(r.dst.prefix_len(), false);
+    }
+
+    /// A device is gone: its nexthops with it (the kernel may announce the routes' removal
+    /// after the link's, or not at all).
+    pub fn forget_device(&mut self, ifindex: u32) {
+        let before = self.routes.len();
+        self.routes.retain_mut(|r| {
+            let had = r.oifs.len();
+            r.oifs.retain(|o| *o != ifindex);
+            had == 0 || !r.oifs.is_empty()
+        });
+        if self.routes.len() != before {
+            self.per_len = vec![0; 129];
+            for r in &self.routes {
+                self.per_len[usize::from(r.dst.prefix_len())] += 1;
+            }
+        }
+    }
+
+    /// The route the kernel would use for `addr` in this table: the longest matching prefix,
+    /// and of those the lowest metric. No allocation.
+    pub fn lookup(&self, addr: &Ipv6Addr) -> Option<&Route> {
+        let bits = u128::from(*addr);
+        for len in (0..=128u8).rev() {
+            if self.per_len.get(usize::from(len)).copied().unwrap_or(0) == 0 {
+                continue;
+            }
+            let key = (len, bits & mask(len), 0);
+            let i = self.routes.partition_point(|r| r.key() < key);
+            if let Some(r) = self.routes.get(i) {
+                if r.key().0 == key.0 && r.key().1 == key.1 {
+                    return Some(r);
+                }
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(dst: &str, metric: u32, oifs: &[u32]) -> Route {
+        Route {
+            dst: dst.parse().unwrap(),
+            metric,
+            kind: RouteKind::Unicast,
+            oifs: heapless::Vec::from_slice(oifs).unwrap(),
+            truncated: false,
+        }
+    }
+
+    fn ip(s: &str) -> Ipv6Addr {
+        s.parse().unwrap()
+    }
+
+    fn via(t: &RouteTable, addr: &str) -> Option<(String, Vec<u32>)> {
+        t.lookup(&ip(addr))
+            .map(|r| (r.dst.to_string(), r.oifs.to_vec()))
+    }
+
+    #[test]
+    fn longest_match_wins_not_first_or_lowest_metric() {
+        let mut t = RouteTable::default();
+        assert!(t.apply(&route("::/0", 1, &[2]), RouteChange::Add));
+        assert!(t.apply(&route("2001:db8::/32", 1, &[2]), RouteChange::Add));
+        assert!(t.apply(&route("2001:db8:1::/64", 1024, &[3]), RouteChange::Add));
+        assert!(t.apply(&route("2001:db8:1::5/128", 2048, &[4]), RouteChange::Add));
+        assert_eq!(
+            via(&t, "2001:db8:1::5"),
+            Some(("2001:db8:1::5/128".into(), vec![4]))
+        );
+        assert_eq!(
+            via(&t, "2001:db8:1::6"),
+            Some(("2001:db8:1::/64".into(), vec![3]))
+        );
+        assert_eq!(
+            via(&t, "2001:db8:2::6"),
+            Some(("2001:db8::/32".into(), vec![2]))
+        );
+        assert_eq!(via(&t, "2001:db9::"), Some(("::/0".into(), vec![2])));
+        assert!(t.apply(&route("::/0", 1, &[2]), RouteChange::Delete));
+        assert_eq!(via(&t, "2001:db9::"), None);
+    }
+
+    #[test]
+    fn lowest_metric_of_one_prefix_is_used() {
+        let mut t = RouteTable::default();
+        t.apply(&route("2001:db8:1::/64", 1024, &[3]), RouteChange::Add);
+        t.apply(&route("2001:db8:1::/64", 100, &[2]), RouteChange::Add);
+        assert_eq!(via(&t, "2001:db8:1::9").unwrap().1, vec![2]);
+        t.apply(&route("2001:db8:1::/64", 100, &[2]), RouteChange::Delete);
+        assert_eq!(via(&t, "2001:db8:1::9").unwrap().1, vec![3]);
+        assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn multipath_nexthops_are_added_and_removed_one_by_one() {
+        let mut t = RouteTable::default();
+        t.apply(&route("2001:db8:1::/64", 1, &[3]), RouteChange::Add);
+        assert!(t.apply(&route("2001:db8:1::/64", 1, &[4]), RouteChange::Add));
+        assert!(!t.apply(&route("2001:db8:1::/64", 1, &[3, 4]), RouteChange::Add));
+        assert_eq!(via(&t, "2001:db8:1::1").unwrap().1, vec![3, 4]);
+        assert!(t.apply(&route("2001:db8:1::/64", 1, &[3]), RouteChange::Delete));
+        assert_eq!(via(&t, "2001:db8:1::1").unwrap().1, vec![4]);
+        assert!(t.apply(&route("2001:db8:1::/64", 1, &[4]), RouteChange::Delete));
+        assert!(t.is_empty());
+        // Replace takes the new nexthops as they are.
+        t.apply(&route("2001:db8:1::/64", 1, &[3, 4]), RouteChange::Add);
+        assert!(t.apply(&route("2001:db8:1::/64", 1, &[5]), RouteChange::Replace));
+        assert_eq!(via(&t, "2001:db8:1::1").unwrap().1, vec![5]);
+        // Too many nexthops: the route is kept, marked truncated.
+        let mut wide = route("2001:db8:2::/64", 1, &[1, 2, 3, 4]);
+        wide.add_oif(5);
+        assert!(wide.truncated);
+        t.apply(&wide, RouteChange::Add);
+        assert!(t.lookup(&ip("2001:db8:2::1")).unwrap().truncated);
+    }
+
+    #[test]
+    fn a_type_change_replaces_and_unreachable_routes_are_kept() {
+        let mut t = RouteTable::default();
+        t.apply(&route("2001:db8::/56", 1, &[3]), RouteChange::Add);
+        let mut unreachable = route("2001:db8::/56", 1, &[1]);
+        unreachable.kind = RouteKind::Unreachable;
+        assert!(t.apply(&unreachable, RouteChange::Add));
+        assert_eq!(
+            t.lookup(&ip("2001:db8::1")).unwrap().kind,
+            RouteKind::Unreachable
+        );
+        assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn a_deleted_device_takes_its_routes() {
+        let mut t = RouteTable::default();
+        t.apply(&route("2001:db8:1::/64", 1, &[3]), RouteChange::Add);
+        t.apply(&route("2001:db8:2::/64", 1, &[3, 4]), RouteChange::Add);
+        t.apply(&route("2001:db8:3::/64", 1, &[]), RouteChange::Add);
+        t.forget_device(3);
+        assert_eq!(via(&t, "2001:db8:1::1"), None);
+        assert_eq!(via(&t, "2001:db8:2::1").unwrap().1, vec![4]);
+        assert!(via(&t, "2001:db8:3::1").is_some());
+    }
+
+    #[test]
+    fn the_table_is_bounded_and_counts_refusals() {
+        let mut t = RouteTable::default();
+        for i in 0..MAX_ROUTES as u128 + 10 {
+            let net = Ipv6Net::new(Ipv6Addr::from((0x2001_0db8u128 << 96) | i), 128).unwrap();
+            t.apply(
+                &Route {
+                    dst: net,
+                    ..route("::/0", 1, &[3])
+                },
+                RouteChange::Add,
+            );
+        }
+        assert_eq!(t.len(), MAX_ROUTES);
+        assert_eq!(t.refused(), 10);
+        assert!(t.lookup(&ip("2001:db8::5")).is_some());
+        assert!(t.lookup(&ip("2001:db8::ffff:ffff")).is_none());
+    }
+}
