@@ -117,6 +117,10 @@ down() {
 	for n in router hv server ct; do
 		ip netns del "$(ns "$suffix" "$n")" 2> /dev/null || true
 	done
+	# Namespaces tests add to the lab (hosts behind a downstream bridge) share the prefix.
+	for n in $(ip netns list | awk -v p="ndpr-$suffix-" 'index($1, p) == 1 { print $1 }'); do
+		ip netns del "$n" 2> /dev/null || true
+	done
 }
 
 # RFC 4861 proxy entries need proxy_ndp on the interface; unicast NS to the address go

@@ -1,6 +1,7 @@
 //! Network-namespace harness for the lab tests, one module per concern:
 //! `topology` (the namespaces of `scripts/lab-net.sh` and commands run in them), `daemon`
-//! (the daemon under test), `probes` (ndisc6 and the scapy NS sender / NA capture),
+//! (the daemon under test), `downstream` (bridges and host namespaces behind the server),
+//! `probes` (ndisc6 and the scapy NS sender / NA capture),
 //! `load` (the ndpload generator), `config_dir` (UCI directories), `process` (bounded
 //! commands), and `fake_ubusd`, the hand-built ubusd side of the bus tests.
 //!
@@ -11,6 +12,7 @@
 
 pub mod config_dir;
 pub mod daemon;
+pub mod downstream;
 pub mod fake_ubusd;
 pub mod load;
 pub mod probes;

@@ -119,7 +119,13 @@ impl Lab {
     }
 
     pub fn ns(&self, role: Role) -> String {
-        format!("ndpr-{}-{}", self.suffix, role.name())
+        self.extra_ns(role.name())
+    }
+
+    /// The name of a namespace a test adds to this lab; `lab-net.sh down` removes every
+    /// namespace with the lab's prefix, these included.
+    pub fn extra_ns(&self, name: &str) -> String {
+        format!("ndpr-{}-{}", self.suffix, name)
     }
 
     pub(super) fn command(&self, role: Role, args: &[&str]) -> Command {

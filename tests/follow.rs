@@ -1,0 +1,211 @@
+//! Ranges that follow the server's routes and hosts (`--downstream`, `--hosts`), in the
+//! namespace lab: a route added or removed starts or stops the answers within 100 ms; a
+//! Docker-style bridge with a /80 is answered for with no configured prefix; with `known`
+//! only hosts the server has a neighbour entry for are answered, and `status` / `explain`
+//! say where each range comes from and why an address is not answered.
+//!
+//! Every test needs root and network namespaces; `scripts/test.sh` runs them with
+//! `--ignored --test-threads=1`.
+
+mod common;
+
+use common::fake_ubusd::{call, register};
+use common::{ConfigDir, Lab, RouterMode, CT_ADDR, CT_NET, OUT_OF_RANGE, ROUTER_IF};
+use common::{SERVER_MAC, UPLINK};
+use std::os::unix::net::UnixListener;
+use std::time::{Duration, Instant};
+
+/// The Docker-style network: a /80 of the server's on-link /64 (so the hypervisor lets the
+/// NAs for it through), its gateway on the bridge, one container in it.
+const BRIDGE: &str = "docker0";
+const DOCKER_NET: &str = "2001:db8:1:2:d0c::/80";
+const DOCKER_GW: &str = "2001:db8:1:2:d0c::1";
+const DOCKER_GW_CIDR: &str = "2001:db8:1:2:d0c::1/80";
+const HOST_ADDR: &str = "2001:db8:1:2:d0c::5";
+const HOST_CIDR: &str = "2001:db8:1:2:d0c::5/80";
+/// In the /80, but nobody has it.
+const ABSENT_ADDR: &str = "2001:db8:1:2:d0c::6";
+
+/// How fast a route change must show in the answers.
+const SWITCH_BOUND: Duration = Duration::from_millis(100);
+/// How long an unanswered single-try probe waits: the resolution of the measurement.
+const PROBE_WAIT_MS: u32 = 20;
+const SWITCH_LIMIT: Duration = Duration::from_secs(3);
+const ANSWER_LIMIT: Duration = Duration::from_secs(5);
+
+/// Probes `addr` from the router with one-try ndisc6 until it is `answered` (by the
+/// server's MAC) or not; returns an upper bound of the time from `since` until the daemon
+/// behaved so: the end of the first probe that saw it, less the wait of an unanswered one.
+fn switch_time(lab: &Lab, addr: &str, answered: bool, since: Instant) -> Duration {
+    loop {
+        let got = lab.ndisc6_on(addr, ROUTER_IF, 1, PROBE_WAIT_MS);
+        let elapsed = since.elapsed();
+        if got.is_some() {
+            assert_eq!(got.as_deref(), Some(SERVER_MAC), "answered by someone else");
+        }
+        if got.is_some() == answered {
+            let wait = Duration::from_millis(u64::from(PROBE_WAIT_MS));
+            return if answered {
+                elapsed
+            } else {
+                elapsed.saturating_sub(wait)
+            };
+        }
+        assert!(
+            elapsed < SWITCH_LIMIT,
+            "{addr}: still {} after {elapsed:?}",
+            if answered { "unanswered" } else { "answered" }
+        );
+    }
+}
+
+fn start(lab: &Lab, args: &[&str]) -> common::Responder {
+    let mut argv = vec!["-i", UPLINK, "-f"];
+    argv.extend_from_slice(args);
+    let mut responder = lab.spawn_daemon(&[], &argv);
+    responder.wait_armed(UPLINK);
+    responder
+}
+
+#[test]
+#[ignore = "needs root and network namespaces; run by scripts/test.sh"]
+fn a_route_added_or_removed_starts_or_stops_answers() {
+    let lab = Lab::new(RouterMode::LinkLocal);
+    // The lab routes the container's /112 out of ct0; no prefix is configured.
+    let mut responder = start(&lab, &["--downstream", "ct0", "--hosts", "any"]);
+    assert!(
+        lab.time_to_answer(CT_ADDR, ROUTER_IF, Some(SERVER_MAC), ANSWER_LIMIT)
+            .is_some(),
+        "the routed container address was never answered"
+    );
+    assert!(lab.ping_with_retries(CT_ADDR), "container unreachable");
+    let (mut stops, mut starts) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let t0 = Instant::now();
+        lab.server_ip(&["-6", "route", "del", CT_NET, "dev", "ct0"]);
+        stops.push(switch_time(&lab, CT_ADDR, false, t0));
+        let t0 = Instant::now();
+        lab.server_ip(&["-6", "route", "add", CT_NET, "dev", "ct0"]);
+        starts.push(switch_time(&lab, CT_ADDR, true, t0));
+    }
+    eprintln!("answers stopped after {stops:?}, started after {starts:?}");
+    for t in stops.iter().chain(&starts) {
+        assert!(*t < SWITCH_BOUND, "stops {stops:?} starts {starts:?}");
+    }
+    // Without the route the /64 on the uplink is the longest match: counted, not answered.
+    let c = responder.counters();
+    assert!(c.get("not_downstream") >= 3, "{}", c.line);
+    assert!(c.get("na_sent") >= 4, "{}", c.line);
+}
+
+#[test]
+#[ignore = "needs root and network namespaces; run by scripts/test.sh"]
+fn a_docker_style_bridge_with_a_slash_80_is_answered_for() {
+    let lab = Lab::new(RouterMode::Global);
+    lab.add_bridge(BRIDGE, DOCKER_GW_CIDR);
+    lab.add_host("c1", BRIDGE, HOST_CIDR, DOCKER_GW);
+    let mut responder = start(&lab, &["--downstream", BRIDGE, "--hosts", "any"]);
+    assert!(
+        lab.time_to_answer(HOST_ADDR, ROUTER_IF, Some(SERVER_MAC), ANSWER_LIMIT)
+            .is_some(),
+        "{HOST_ADDR} in the bridge's /80 never answered"
+    );
+    assert!(lab.ping_with_retries(HOST_ADDR), "container unreachable");
+    // `any`: every address of the /80; outside it the route is the uplink's /64.
+    assert_eq!(lab.ndisc6(ABSENT_ADDR).as_deref(), Some(SERVER_MAC));
+    let before = responder.counters().get("not_downstream");
+    assert_eq!(lab.ndisc6_on(OUT_OF_RANGE, ROUTER_IF, 1, 500), None);
+    assert!(responder.counters().get("not_downstream") > before);
+    // Docker removing the network removes the route, and the answers stop.
+    let t0 = Instant::now();
+    lab.server_ip(&["link", "del", BRIDGE]);
+    let stopped = switch_time(&lab, HOST_ADDR, false, t0);
+    eprintln!("answers stopped {stopped:?} after the bridge was deleted");
+    assert!(stopped < SWITCH_BOUND, "{stopped:?}");
+}
+
+/// The daemon in UCI mode (`list downstream`, hosts left at its default) against a fake
+/// ubusd, so `status` and `explain` can be read.
+#[test]
+#[ignore = "needs root and network namespaces; run by scripts/test.sh"]
+fn known_hosts_only_and_status_says_where_ranges_come_from() {
+    let lab = Lab::new(RouterMode::LinkLocal);
+    lab.add_bridge(BRIDGE, DOCKER_GW_CIDR);
+    let host = lab.add_host("c1", BRIDGE, HOST_CIDR, DOCKER_GW);
+    let dir = ConfigDir::new("follow");
+    dir.write(&format!(
+        "config uplink 'wan'\n\toption device '{UPLINK}'\n\tlist downstream '{BRIDGE}'\n"
+    ));
+    let listener = UnixListener::bind(dir.ubus_socket()).expect("bind the fake ubusd");
+    let socket = dir.ubus_socket();
+    let socket = socket.to_str().expect("utf-8 path");
+    let mut responder = lab.spawn_daemon(&[], &["-f", "-c", dir.arg(), "-s", socket]);
+    let mut bus = register(&listener);
+    responder.wait_armed(UPLINK);
+    let mut seq = 0u16;
+    let mut ask = |method: &str, args: &[(&str, &str)]| {
+        seq += 1;
+        let (status, json) = call(&mut bus, seq, method, args);
+        assert_eq!(status, 0, "{method} failed");
+        json.expect("a reply")
+    };
+
+    // The container has not said a word: the server has no neighbour entry for it.
+    let explain = ask("explain", &[("address", HOST_ADDR)]);
+    for needle in [
+        "\"answers\": false",
+        "no neighbour entry",
+        "\"origin\": \"route\"",
+        "\"device\": \"docker0\"",
+        "\"hosts\": \"known\"",
+    ] {
+        assert!(
+            explain.contains(needle),
+            "explain lacks {needle}:\n{explain}"
+        );
+    }
+    assert_eq!(lab.ndisc6_on(HOST_ADDR, ROUTER_IF, 1, 500), None);
+
+    // Once it talks to the server, it is known, and answered.
+    assert!(
+        lab.ping_from(&host, DOCKER_GW),
+        "container cannot reach its gateway"
+    );
+    let known_after = lab.time_to_answer(HOST_ADDR, ROUTER_IF, Some(SERVER_MAC), ANSWER_LIMIT);
+    eprintln!("answered {known_after:?} after the container's ping");
+    assert!(known_after.is_some(), "a known host is not answered");
+    assert!(lab.ping_with_retries(HOST_ADDR), "container unreachable");
+    let explain = ask("explain", &[("address", HOST_ADDR)]);
+    assert!(explain.contains("\"answers\": true"), "{explain}");
+    assert!(
+        explain.contains(&format!("\"rule\": \"{DOCKER_NET}\"")),
+        "{explain}"
+    );
+
+    // An address nobody has is never answered, however often it is asked for.
+    let before = responder.counters().get("unknown_host");
+    for _ in 0..3 {
+        assert_eq!(lab.ndisc6_on(ABSENT_ADDR, ROUTER_IF, 1, 300), None);
+    }
+    assert!(!lab.ping_once(ABSENT_ADDR));
+    assert!(responder.counters().get("unknown_host") >= before + 3);
+    let explain = ask("explain", &[("address", ABSENT_ADDR)]);
+    assert!(explain.contains("no neighbour entry"), "{explain}");
+    let explain = ask("explain", &[("address", OUT_OF_RANGE)]);
+    assert!(explain.contains("route points at the uplink"), "{explain}");
+
+    let status = ask("status", &[]);
+    eprintln!("{status}");
+    for needle in [
+        &format!("\"range\": \"{DOCKER_NET}\""),
+        "\"origin\": \"route\"",
+        "\"device\": \"docker0\"",
+        "\"hosts_routed\": \"known\"",
+        "\"hosts_static\": \"any\"",
+        "\"known_hosts\": 1",
+        "\"limit\": 16384",
+        "\"refused\": 0",
+    ] {
+        assert!(status.contains(needle), "status lacks {needle}:\n{status}");
+    }
+}
