@@ -8,7 +8,7 @@ use ndpresponder::core::follow::FollowView;
 use ndpresponder::core::responder::{InterfaceFacts, Responder, Verdict};
 use ndpresponder::state::hosts::HostTable;
 use ndpresponder::state::links::Links;
-use ndpresponder::state::routes::{Route, RouteChange, RouteKind, RouteTable};
+use ndpresponder::state::routes::{Nexthop, Route, RouteChange, RouteKind, RouteTable};
 use ndpresponder::wire::{
     emit_na, emit_ns, solicited_node, EthernetAddress, NsFrame, NA_FRAME_LEN, NS_FRAME_LEN_MAX,
 };
@@ -51,7 +51,7 @@ fn kernel() -> (RouteTable, HostTable) {
             dst: ipnet::Ipv6Net::new(dst, len).unwrap().trunc(),
             metric: 1024,
             kind: RouteKind::Unicast,
-            oifs: heapless::Vec::from_slice(&[oif]).unwrap(),
+            nexthops: heapless::Vec::from_slice(&[Nexthop::dev(oif)]).unwrap(),
             truncated: false,
         };
         routes.apply(&route, RouteChange::Add);

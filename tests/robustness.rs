@@ -32,7 +32,7 @@ const CPU_LIMIT: Duration = Duration::from_millis(500);
 const LOG_LINES_LIMIT: usize = 30;
 
 /// Every counter of the counters line after `na_sent`, as the README lists them.
-const DROP_REASONS: [&str; 17] = [
+const DROP_REASONS: [&str; 19] = [
     "truncated",
     "fragment",
     "hop_limit",
@@ -48,6 +48,8 @@ const DROP_REASONS: [&str; 17] = [
     "own_address",
     "out_of_range",
     "excluded",
+    "not_downstream",
+    "unknown_host",
     "rate_limit",
     "source_rate_limit",
 ];

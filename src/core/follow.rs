@@ -85,15 +85,15 @@ fn route_range(view: &FollowView<'_>, target: &Ipv6Addr) -> Result<Range, Lookup
         NotDownstream::Dropped(route.kind)
     } else if route.truncated {
         NotDownstream::NoDevice
-    } else if view.uplink != 0 && route.oifs.contains(&view.uplink) {
+    } else if view.uplink != 0 && route.oifs().any(|o| o == view.uplink) {
         NotDownstream::Uplink
-    } else if let Some(ifindex) = route.oifs.iter().find(|o| view.downstreams.contains(o)) {
+    } else if let Some(ifindex) = route.oifs().find(|o| view.downstreams.contains(o)) {
         return Ok(Range::Route {
             dst: route.dst,
-            ifindex: *ifindex,
+            ifindex,
         });
-    } else if let Some(other) = route.oifs.first() {
-        NotDownstream::OtherDevice(*other)
+    } else if let Some(other) = route.oifs().next() {
+        NotDownstream::OtherDevice(other)
     } else {
         NotDownstream::NoDevice
     };
@@ -153,7 +153,7 @@ pub fn lookup(cfg: &UplinkConfig, view: Option<&FollowView<'_>>, target: &Ipv6Ad
 mod tests {
     use super::*;
     use crate::config::{RateLimit, SourcePolicy};
-    use crate::state::routes::{Route, RouteChange};
+    use crate::state::routes::{Nexthop, Route, RouteChange};
     use crate::state::rtnl::{IfName, RtnlEvent};
 
     const WAN: u32 = 2;
@@ -193,13 +193,16 @@ mod tests {
     }
 
     fn add(routes: &mut RouteTable, dst: &str, kind: RouteKind, oifs: &[u32]) {
-        let route = Route {
+        let mut route = Route {
             dst: net(dst),
             metric: 1024,
             kind,
-            oifs: heapless::Vec::from_slice(oifs).unwrap(),
+            nexthops: heapless::Vec::new(),
             truncated: false,
         };
+        for oif in oifs {
+            route.add_nexthop(Nexthop::dev(*oif));
+        }
         routes.apply(&route, RouteChange::Add);
     }
 

@@ -92,9 +92,9 @@ pub fn put_uplink(b: &mut BlobmsgBuilder, state: &State, u: &Uplink) {
     let routed = state.routes.iter().filter_map(|r| {
         let ok = r.kind == routes::RouteKind::Unicast
             && !r.truncated
-            && !(uplink != 0 && r.oifs.contains(&uplink));
-        let via = r.oifs.iter().find(|o| u.downstreams.contains(o))?;
-        ok.then_some((r.dst, *via))
+            && !(uplink != 0 && r.oifs().any(|o| o == uplink));
+        let via = r.oifs().find(|o| u.downstreams.contains(o))?;
+        ok.then_some((r.dst, via))
     });
     for (dst, via) in routed {
         if shown == RANGES_SHOWN {

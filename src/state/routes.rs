@@ -11,10 +11,10 @@ use std::net::Ipv6Addr;
 
 /// Routes kept at most. A home router or a VPS has tens; a host with Docker networks or
 /// per-host /128 routes (odhcpd relay, WireGuard peers) a few thousand. Each route costs
-/// about 60 bytes, so a full table is under 1 MiB.
+/// about 130 bytes, so a full table is about 2 MiB.
 pub const MAX_ROUTES: usize = 16 * 1024;
 
-/// Output devices kept per route. A multipath route with more nexthops than this is marked
+/// Nexthops kept per route. A multipath route with more nexthops than this is marked
 /// `truncated`, and never counts as pointing downstream: its other nexthops may be the
 /// uplink.
 pub const MAX_NEXTHOPS: usize = 4;
@@ -56,6 +56,22 @@ impl RouteKind {
     }
 }
 
+/// One way out of a route: the device, and the gateway when there is one. Two nexthops of a
+/// multipath route may share a device (two routers on one LAN); the gateway tells them
+/// apart when one of them is removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Nexthop {
+    pub oif: u32,
+    pub gateway: Option<Ipv6Addr>,
+}
+
+impl Nexthop {
+    /// A directly connected nexthop (no gateway) out of `oif`.
+    pub fn dev(oif: u32) -> Nexthop {
+        Nexthop { oif, gateway: None }
+    }
+}
+
 /// One route of the main table.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Route {
@@ -63,11 +79,11 @@ pub struct Route {
     /// `RTA_PRIORITY`: among routes to the same destination the lowest metric is used.
     pub metric: u32,
     pub kind: RouteKind,
-    /// Output device of each nexthop (`RTA_OIF`, or each `rtnexthop` of `RTA_MULTIPATH`);
+    /// Each nexthop (`RTA_OIF`/`RTA_GATEWAY`, or each `rtnexthop` of `RTA_MULTIPATH`);
     /// empty for a route through a nexthop object (`RTA_NH_ID`), whose device is not in
     /// the message.
-    pub oifs: heapless::Vec<u32, MAX_NEXTHOPS>,
-    /// More nexthops than `oifs` holds.
+    pub nexthops: heapless::Vec<Nexthop, MAX_NEXTHOPS>,
+    /// More nexthops than `nexthops` holds.
     pub truncated: bool,
 }
 
@@ -80,11 +96,16 @@ impl Route {
         )
     }
 
-    /// Adds a nexthop's device, once; marks the route truncated when there is no room.
-    pub fn add_oif(&mut self, oif: u32) {
-        if !self.oifs.contains(&oif) && self.oifs.push(oif).is_err() {
+    /// Adds a nexthop, once; marks the route truncated when there is no room.
+    pub fn add_nexthop(&mut self, nexthop: Nexthop) {
+        if !self.nexthops.contains(&nexthop) && self.nexthops.push(nexthop).is_err() {
             self.truncated = true;
         }
+    }
+
+    /// The output devices of the nexthops.
+    pub fn oifs(&self) -> impl Iterator<Item = u32> + '_ {
+        self.nexthops.iter().map(|n| n.oif)
     }
 }
 
@@ -165,26 +186,26 @@ impl RouteTable {
             (RouteChange::Delete, Err(_)) => false,
             (RouteChange::Delete, Ok(i)) => {
                 let kept = &mut self.routes[i];
-                if route.oifs.is_empty() || route.truncated {
+                if route.nexthops.is_empty() || route.truncated {
                     self.remove(i);
                     return true;
                 }
-                let before = kept.oifs.len();
-                kept.oifs.retain(|o| !route.oifs.contains(o));
-                if kept.oifs.is_empty() {
+                let before = kept.nexthops.len();
+                kept.nexthops.retain(|n| !route.nexthops.contains(n));
+                if kept.nexthops.is_empty() {
                     self.remove(i);
                     return true;
                 }
-                kept.oifs.len() != before
+                kept.nexthops.len() != before
             }
             (RouteChange::Add, Ok(i)) if self.routes[i].kind == route.kind => {
                 let kept = &mut self.routes[i];
-                let before = (kept.oifs.clone(), kept.truncated);
-                for oif in &route.oifs {
-                    kept.add_oif(*oif);
+                let before = (kept.nexthops.len(), kept.truncated);
+                for nexthop in &route.nexthops {
+                    kept.add_nexthop(*nexthop);
                 }
                 kept.truncated |= route.truncated;
-                (kept.oifs.clone(), kept.truncated) != before
+                (kept.nexthops.len(), kept.truncated) != before
             }
             (RouteChange::Add | RouteChange::Replace, Ok(i)) => {
                 let changed = self.routes[i] != *route;
@@ -213,9 +234,9 @@ impl RouteTable {
     pub fn forget_device(&mut self, ifindex: u32) {
         let before = self.routes.len();
         self.routes.retain_mut(|r| {
-            let had = r.oifs.len();
-            r.oifs.retain(|o| *o != ifindex);
-            had == 0 || !r.oifs.is_empty()
+            let had = r.nexthops.len();
+            r.nexthops.retain(|n| n.oif != ifindex);
+            had == 0 || !r.nexthops.is_empty()
         });
         if self.routes.len() != before {
             self.per_len = vec![0; 129];
@@ -250,13 +271,17 @@ mod tests {
     use super::*;
 
     fn route(dst: &str, metric: u32, oifs: &[u32]) -> Route {
-        Route {
+        let mut r = Route {
             dst: dst.parse().unwrap(),
             metric,
             kind: RouteKind::Unicast,
-            oifs: heapless::Vec::from_slice(oifs).unwrap(),
+            nexthops: heapless::Vec::new(),
             truncated: false,
+        };
+        for oif in oifs {
+            r.add_nexthop(Nexthop::dev(*oif));
         }
+        r
     }
 
     fn ip(s: &str) -> Ipv6Addr {
@@ -265,7 +290,11 @@ mod tests {
 
     fn via(t: &RouteTable, addr: &str) -> Option<(String, Vec<u32>)> {
         t.lookup(&ip(addr))
-            .map(|r| (r.dst.to_string(), r.oifs.to_vec()))
+            .map(|r| (r.dst.to_string(), r.oifs().collect()))
+    }
+
+    fn via_of(t: &RouteTable, addr: &str) -> Vec<Nexthop> {
+        t.lookup(&ip(addr)).unwrap().nexthops.to_vec()
     }
 
     #[test]
@@ -318,9 +347,22 @@ mod tests {
         t.apply(&route("2001:db8:1::/64", 1, &[3, 4]), RouteChange::Add);
         assert!(t.apply(&route("2001:db8:1::/64", 1, &[5]), RouteChange::Replace));
         assert_eq!(via(&t, "2001:db8:1::1").unwrap().1, vec![5]);
+        // Two gateways on one device: removing one keeps the other.
+        let via = |gw: &str| Nexthop {
+            oif: 3,
+            gateway: Some(ip(gw)),
+        };
+        let mut two = route("2001:db8:3::/64", 1, &[]);
+        two.add_nexthop(via("fe80::a"));
+        two.add_nexthop(via("fe80::b"));
+        t.apply(&two, RouteChange::Add);
+        let mut one = route("2001:db8:3::/64", 1, &[]);
+        one.add_nexthop(via("fe80::a"));
+        assert!(t.apply(&one, RouteChange::Delete));
+        assert_eq!(via_of(&t, "2001:db8:3::1"), vec![via("fe80::b")]);
         // Too many nexthops: the route is kept, marked truncated.
         let mut wide = route("2001:db8:2::/64", 1, &[1, 2, 3, 4]);
-        wide.add_oif(5);
+        wide.add_nexthop(Nexthop::dev(5));
         assert!(wide.truncated);
         t.apply(&wide, RouteChange::Add);
         assert!(t.lookup(&ip("2001:db8:2::1")).unwrap().truncated);

@@ -3,7 +3,7 @@
 //! linux/neighbour.h). Pure: bytes in, events out. Netlink uses the host's byte order, so
 //! native-endian reads are right here (and only here).
 
-use crate::state::routes::{Route, RouteChange, RouteKind};
+use crate::state::routes::{Nexthop, Route, RouteChange, RouteKind};
 use ipnet::Ipv6Net;
 use std::net::Ipv6Addr;
 
@@ -25,6 +25,7 @@ const NDMSG_LEN: usize = 12;
 const RTNEXTHOP_LEN: usize = 8;
 const RTA_DST: u16 = 1;
 const RTA_OIF: u16 = 4;
+const RTA_GATEWAY: u16 = 5;
 const RTA_PRIORITY: u16 = 6;
 const RTA_MULTIPATH: u16 = 9;
 const RTA_TABLE: u16 = 15;
@@ -232,13 +233,15 @@ fn parse_route(body: &[u8]) -> Option<Route> {
         dst: Ipv6Net::default(),
         metric: 0,
         kind: RouteKind::from_rtm_type(body[7]),
-        oifs: heapless::Vec::new(),
+        nexthops: heapless::Vec::new(),
         truncated: false,
     };
+    let (mut oif, mut gateway) = (None, None);
     for (kind, p) in attributes(&body[RTMSG_LEN..]) {
         match kind {
             RTA_DST => dst = ipv6_at(p)?,
-            RTA_OIF => route.add_oif(u32_at(p, 0)?),
+            RTA_OIF => oif = Some(u32_at(p, 0)?),
+            RTA_GATEWAY => gateway = Some(ipv6_at(p)?),
             RTA_PRIORITY => metric = u32_at(p, 0)?,
             RTA_TABLE => table = u32_at(p, 0)?,
             RTA_MULTIPATH => {
@@ -249,12 +252,21 @@ fn parse_route(body: &[u8]) -> Option<Route> {
                     if len < RTNEXTHOP_LEN || len > rest.len() {
                         break;
                     }
-                    route.add_oif(u32_at(rest, 4)?);
+                    let gateway = attributes(&rest[RTNEXTHOP_LEN..len])
+                        .find(|(kind, _)| *kind == RTA_GATEWAY)
+                        .and_then(|(_, p)| ipv6_at(p));
+                    route.add_nexthop(Nexthop {
+                        oif: u32_at(rest, 4)?,
+                        gateway,
+                    });
                     rest = rest.get(align4(len)..).unwrap_or(&[]);
                 }
             }
             _ => {}
         }
+    }
+    if let Some(oif) = oif {
+        route.add_nexthop(Nexthop { oif, gateway });
     }
     if table != RT_TABLE_MAIN {
         return None;
@@ -420,10 +432,14 @@ mod tests {
         b
     }
 
-    fn nexthop(ifindex: u32) -> Vec<u8> {
-        let mut n = 8u16.to_ne_bytes().to_vec();
+    fn nexthop(ifindex: u32, gateway: Option<&str>) -> Vec<u8> {
+        let attrs = gateway.map_or(Vec::new(), |g| {
+            rta(RTA_GATEWAY, &g.parse::<Ipv6Addr>().unwrap().octets())
+        });
+        let mut n = ((8 + attrs.len()) as u16).to_ne_bytes().to_vec();
         n.extend_from_slice(&[0, 0]);
         n.extend_from_slice(&ifindex.to_ne_bytes());
+        n.extend(attrs);
         n
     }
 
@@ -442,7 +458,7 @@ mod tests {
             RTM_NEWROUTE,
             &route_body("2001:db8:1::", 64, 254, 1, &[oif.clone(), metric]),
         );
-        let multipath: Vec<u8> = [nexthop(3), nexthop(4)].concat();
+        let multipath: Vec<u8> = [nexthop(3, Some("fe80::3")), nexthop(4, None)].concat();
         buf.extend(nlmsg(
             RTM_NEWROUTE,
             &route_body(
@@ -467,17 +483,32 @@ mod tests {
         assert_eq!(ev.len(), 3);
         let (r, c) = route_of(&ev[0]);
         assert_eq!(
-            (r.dst.to_string(), r.metric, r.kind, r.oifs.as_slice(), c),
+            (
+                r.dst.to_string(),
+                r.metric,
+                r.kind,
+                r.oifs().collect::<Vec<_>>(),
+                c
+            ),
             (
                 "2001:db8:1::/64".into(),
                 1024,
                 RouteKind::Unicast,
-                &[7][..],
+                vec![7],
                 RouteChange::Add
             )
         );
         let (r, _) = route_of(&ev[1]);
-        assert_eq!(r.oifs.as_slice(), &[3, 4]);
+        assert_eq!(
+            r.nexthops.as_slice(),
+            &[
+                Nexthop {
+                    oif: 3,
+                    gateway: Some("fe80::3".parse().unwrap())
+                },
+                Nexthop::dev(4)
+            ]
+        );
         let (r, c) = route_of(&ev[2]);
         assert_eq!((r.kind, c), (RouteKind::Unreachable, RouteChange::Delete));
     }
@@ -552,7 +583,10 @@ mod tests {
     #[test]
     fn malformed_input_never_panics() {
         let oif = rta(RTA_OIF, &7u32.to_ne_bytes());
-        let multipath = rta(RTA_MULTIPATH, &[nexthop(3), nexthop(4)].concat());
+        let multipath = rta(
+            RTA_MULTIPATH,
+            &[nexthop(3, Some("fe80::3")), nexthop(4, None)].concat(),
+        );
         let route = nlmsg(
             RTM_NEWROUTE,
             &route_body("2001:db8::", 64, 254, 1, &[oif, multipath]),
