@@ -102,9 +102,11 @@ fn a_route_added_or_removed_starts_or_stops_answers() {
 #[ignore = "needs root and network namespaces; run by scripts/test.sh"]
 fn a_docker_style_bridge_with_a_slash_80_is_answered_for() {
     let lab = Lab::new(RouterMode::Global);
+    // The daemon starts before Docker makes the bridge: the device, its address and its
+    // route all arrive as events.
+    let mut responder = start(&lab, &["--downstream", BRIDGE, "--hosts", "any"]);
     lab.add_bridge(BRIDGE, DOCKER_GW_CIDR);
     lab.add_host("c1", BRIDGE, HOST_CIDR, DOCKER_GW);
-    let mut responder = start(&lab, &["--downstream", BRIDGE, "--hosts", "any"]);
     assert!(
         lab.time_to_answer(HOST_ADDR, ROUTER_IF, Some(SERVER_MAC), ANSWER_LIMIT)
             .is_some(),
@@ -122,6 +124,74 @@ fn a_docker_style_bridge_with_a_slash_80_is_answered_for() {
     let stopped = switch_time(&lab, HOST_ADDR, false, t0);
     eprintln!("answers stopped {stopped:?} after the bridge was deleted");
     assert!(stopped < SWITCH_BOUND, "{stopped:?}");
+}
+
+/// The daemon's peak resident set (VmHWM in /proc/PID/status, proc(5)).
+fn peak_rss(responder: &common::Responder) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", responder.pid()))
+        .expect("read /proc/PID/status");
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .expect("VmHWM in /proc/PID/status");
+    line.split_whitespace()
+        .skip(1)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Ten thousand hosts on the bridge (permanent neighbour entries, as a big Docker network
+/// would make): all counted, any of them answered, an address among them without an entry
+/// not; the daemon's peak resident memory is printed.
+#[test]
+#[ignore = "needs root and network namespaces; run by scripts/test.sh"]
+fn ten_thousand_known_hosts() {
+    const HOSTS: u32 = 10_000;
+    let lab = Lab::new(RouterMode::LinkLocal);
+    lab.add_bridge(BRIDGE, DOCKER_GW_CIDR);
+    // Permanent entries are exempt from the kernel's neighbour table limits (gc_thresh3).
+    let server = lab.ns(common::Role::Server);
+    let mut responder = start(&lab, &["--downstream", BRIDGE]);
+    let peak_before = peak_rss(&responder);
+    let batch: String = (0..HOSTS)
+        .map(|i| {
+            format!(
+                "neigh add 2001:db8:1:2:d0c::1:{:x} lladdr 02:00:00:aa:{:02x}:{:02x} \
+                 dev {BRIDGE} nud permanent\n",
+                i,
+                i >> 8,
+                i & 0xff
+            )
+        })
+        .collect();
+    let path = std::env::temp_dir().join(format!("ndpr-neigh-{}", std::process::id()));
+    std::fs::write(&path, batch).expect("write the ip batch file");
+    let added = lab.run_in(
+        &server,
+        &["ip", "-batch", path.to_str().expect("utf-8 path")],
+    );
+    let _ = std::fs::remove_file(&path);
+    assert!(added.status.success(), "{added:?}");
+    let last = format!("2001:db8:1:2:d0c::1:{:x}", HOSTS - 1);
+    assert!(
+        lab.time_to_answer(&last, ROUTER_IF, Some(SERVER_MAC), ANSWER_LIMIT)
+            .is_some(),
+        "{last} never answered"
+    );
+    assert_eq!(
+        lab.ndisc6(&format!("2001:db8:1:2:d0c::1:{:x}", 4321))
+            .as_deref(),
+        Some(SERVER_MAC)
+    );
+    let missing = format!("2001:db8:1:2:d0c::2:{:x}", 4321);
+    assert_eq!(lab.ndisc6_on(&missing, ROUTER_IF, 1, 300), None);
+    eprintln!(
+        "peak resident memory: {} before the hosts, {} with {HOSTS} known hosts",
+        peak_before,
+        peak_rss(&responder)
+    );
+    let c = responder.counters();
+    assert!(c.get("unknown_host") >= 1, "{}", c.line);
 }
 
 /// The daemon in UCI mode (`list downstream`, hosts left at its default) against a fake
