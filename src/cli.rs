@@ -41,8 +41,9 @@ Command-line rules (apply to every -i):
       --downstream DEV      also answer for targets whose route in the main table leaves
                             through DEV (br-lan, docker0) and not through the uplink;
                             followed live from the kernel (repeatable)
-      --hosts any|known     answer for every address of a range (any), or only for hosts
-                            with a neighbour entry on a downstream device (known);
+      --hosts MODE          any: every address of a range; known: only hosts with a
+                            neighbour entry on a downstream device; probe: as known, and
+                            an unknown target is probed there and answered if it exists;
                             default: any for -n prefixes, known for routed ranges
       --source POLICY       NA source address: target (default), link-local, or auto
                             (link-local when the NS came from a link-local address)
@@ -261,9 +262,9 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
                 "--downstream {d} is also an uplink (-i): a route out of the uplink is never answered for"
             )));
         }
-        if hosts == Some(HostsMode::Known) && downstreams.is_empty() {
+        if hosts.is_some_and(|h| h != HostsMode::Any) && downstreams.is_empty() {
             return Err(UsageError(
-                "--hosts known needs at least one --downstream DEV whose neighbours count".into(),
+                "--hosts known and probe need at least one --downstream DEV".into(),
             ));
         }
         let uplinks = devices
@@ -413,11 +414,11 @@ mod tests {
         );
         assert_eq!(
             err("-i eth0 -n 2001:db8::/64 --hosts known"),
-            "--hosts known needs at least one --downstream DEV whose neighbours count"
+            "--hosts known and probe need at least one --downstream DEV"
         );
         assert_eq!(
             err("-i eth0 --downstream br-lan --hosts some"),
-            "--hosts: 'some' is not one of: any, known"
+            "--hosts: 'some' is not one of: any, known, probe"
         );
         assert_eq!(
             err("--downstream br-lan"),

@@ -28,6 +28,9 @@ pub enum HostsMode {
     /// one): answering for all 2^64 addresses of a routed /64 would let anyone fill the
     /// upstream router's neighbour cache.
     Known,
+    /// As `Known`, and an unknown target is probed on the downstream device; the NS is
+    /// answered once the host answers (see `core::probe`).
+    Probe,
 }
 
 /// Where a range comes from; the hosts policy defaults differ by origin.

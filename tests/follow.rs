@@ -126,6 +126,44 @@ fn a_docker_style_bridge_with_a_slash_80_is_answered_for() {
     assert!(stopped < SWITCH_BOUND, "{stopped:?}");
 }
 
+/// `hosts probe`: a container that has never sent anything is answered for on the first
+/// NS, once it has answered the server's own solicitation; an address nobody has is never
+/// answered, however often it is asked for.
+#[test]
+#[ignore = "needs root and network namespaces; run by scripts/test.sh"]
+fn probe_answers_once_the_host_answers_and_never_for_an_absent_one() {
+    let lab = Lab::new(RouterMode::LinkLocal);
+    lab.add_bridge(BRIDGE, DOCKER_GW_CIDR);
+    lab.add_host("c1", BRIDGE, HOST_CIDR, DOCKER_GW);
+    let mut responder = start(&lab, &["--downstream", BRIDGE, "--hosts", "probe", "-v"]);
+    // One NS, waited for up to 2 s: answered as soon as the probe found the host.
+    let t0 = Instant::now();
+    let first = lab.ndisc6_on(HOST_ADDR, ROUTER_IF, 1, 2000);
+    let latency = t0.elapsed();
+    eprintln!("first answer after a probe: {latency:?}");
+    assert_eq!(
+        first.as_deref(),
+        Some(SERVER_MAC),
+        "the probed host was not answered"
+    );
+    assert!(
+        responder
+            .wait_for(
+                |l| l.contains(&format!("target={HOST_ADDR}")) && l.contains("probe=Send"),
+                ANSWER_LIMIT
+            )
+            .is_some(),
+        "no probe was logged"
+    );
+    assert!(lab.ping_with_retries(HOST_ADDR), "container unreachable");
+    let before = responder.counters().get("unknown_host");
+    // Three NS a second apart, as a router resolves: the probe runs out, nobody answers.
+    assert_eq!(lab.ndisc6_on(ABSENT_ADDR, ROUTER_IF, 3, 1000), None);
+    assert_eq!(lab.ndisc6_on(ABSENT_ADDR, ROUTER_IF, 2, 1000), None);
+    assert!(!lab.ping_once(ABSENT_ADDR));
+    assert!(responder.counters().get("unknown_host") >= before + 5);
+}
+
 /// The daemon's peak resident set (VmHWM in /proc/PID/status, proc(5)).
 fn peak_rss(responder: &common::Responder) -> String {
     let status = std::fs::read_to_string(format!("/proc/{}/status", responder.pid()))

@@ -312,12 +312,14 @@ impl<'r> SectionReport<'r, '_> {
         let hosts = match hosts {
             None => None,
             Some((line, value)) => match values::hosts_mode(&value) {
-                Ok(HostsMode::Known) if downstreams.is_empty() => {
+                Ok(mode) if mode != HostsMode::Any && downstreams.is_empty() => {
                     self.error(
                         line,
                         Some("hosts"),
-                        "'known' needs at least one 'downstream' device whose neighbours count"
-                            .to_string(),
+                        format!(
+                            "'{value}' needs at least one 'downstream' device whose \
+                             neighbours count"
+                        ),
                     );
                     None
                 }

@@ -127,12 +127,17 @@ fn every_rule_reports_its_exact_location() {
         (
             "unknown hosts policy",
             format!("{WAN}\tlist downstream 'br-lan'\n\toption hosts 'some'\n"),
-            &[(E, 5, Some("wan"), Some("hosts"), "'some' is not one of: any, known")],
+            &[(E, 5, Some("wan"), Some("hosts"), "'some' is not one of: any, known, probe")],
         ),
         (
             "known hosts need a downstream",
             format!("{WAN}\toption hosts 'known'\n"),
             &[(E, 4, Some("wan"), Some("hosts"), "needs at least one 'downstream'")],
+        ),
+        (
+            "probing needs a downstream",
+            format!("{WAN}\toption hosts 'probe'\n"),
+            &[(E, 4, Some("wan"), Some("hosts"), "'probe' needs at least one 'downstream'")],
         ),
         (
             "with downstreams, an exclude outside the prefixes is no warning",

@@ -42,8 +42,11 @@ pub const SOURCE_POLICIES: [(&str, SourcePolicy); 3] = [
     ("auto", SourcePolicy::Auto),
 ];
 
-pub const HOSTS_MODES: [(&str, HostsMode); 2] =
-    [("any", HostsMode::Any), ("known", HostsMode::Known)];
+pub const HOSTS_MODES: [(&str, HostsMode); 3] = [
+    ("any", HostsMode::Any),
+    ("known", HostsMode::Known),
+    ("probe", HostsMode::Probe),
+];
 
 pub fn hosts_mode(value: &str) -> Result<HostsMode, String> {
     one_of(value, &HOSTS_MODES)

@@ -72,7 +72,8 @@ pub enum Lookup {
     OutOfRange,
     /// In no configured prefix, and the route for it (`dst`) is not through a downstream.
     NotDownstream { dst: Ipv6Net, why: NotDownstream },
-    /// In `range`, whose policy is `known`, but no downstream has a neighbour entry for it.
+    /// In `range`, whose policy is `known` or `probe`, but no downstream has a neighbour
+    /// entry for it.
     UnknownHost { range: Range },
 }
 
@@ -143,7 +144,7 @@ pub fn lookup(cfg: &UplinkConfig, view: Option<&FollowView<'_>>, target: &Ipv6Ad
         }
     };
     let hosts = cfg.hosts_for(range.origin());
-    if hosts == HostsMode::Known && !view.is_some_and(|v| is_known(v, target)) {
+    if hosts != HostsMode::Any && !view.is_some_and(|v| is_known(v, target)) {
         return Lookup::UnknownHost { range };
     }
     Lookup::Answer { range, hosts }

@@ -4,5 +4,6 @@
 //! per packet.
 
 pub mod follow;
+pub mod probe;
 pub mod ratelimit;
 pub mod responder;

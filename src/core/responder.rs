@@ -312,19 +312,42 @@ impl Responder {
             }
         };
         self.counters.ns_received += 1;
-        let na = match decide(&self.cfg, facts, &ns) {
-            Ok(na) => na,
-            Err(reason) => return self.dropped(reason, Some(ns)),
-        };
+        match self.judge(&ns, facts, now_ns) {
+            Ok(na) => Verdict::Answer(na),
+            Err(reason) => self.dropped(reason, Some(ns)),
+        }
+    }
+
+    /// Decides again on an NS received earlier and counted then as `unknown_host` (one
+    /// that waited for a probe), under the same budgets; a drop now is not counted twice.
+    pub fn answer_pending(
+        &mut self,
+        ns: &NsFrame,
+        facts: &InterfaceFacts<'_>,
+        now_ns: u64,
+    ) -> Verdict {
+        match self.judge(ns, facts, now_ns) {
+            Ok(na) => Verdict::Answer(na),
+            Err(reason) => Verdict::Drop(reason, Some(*ns)),
+        }
+    }
+
+    fn judge(
+        &mut self,
+        ns: &NsFrame,
+        facts: &InterfaceFacts<'_>,
+        now_ns: u64,
+    ) -> Result<NaFrame, DropReason> {
+        let na = decide(&self.cfg, facts, ns)?;
         // Budget is spent only on answers. The source bucket is asked first, so a source over
         // its own share does not also drain the uplink's budget.
         if !self.source_budget.take(&ns.ip_src, now_ns) {
-            return self.dropped(DropReason::SourceRateLimit, Some(ns));
+            return Err(DropReason::SourceRateLimit);
         }
         if !self.uplink_budget.take(now_ns) {
-            return self.dropped(DropReason::RateLimit, Some(ns));
+            return Err(DropReason::RateLimit);
         }
-        Verdict::Answer(na)
+        Ok(na)
     }
 
     fn dropped(&mut self, reason: DropReason, ns: Option<NsFrame>) -> Verdict {

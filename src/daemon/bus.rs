@@ -293,7 +293,7 @@ pub fn explain(state: &State, args: &[u8]) -> Result<Vec<u8>, Status> {
         } else if answers && !u.state.is_armed() {
             "covered, but the uplink is not armed (see state)".to_string()
         } else {
-            follow_status::reason(state, u, &lookup)
+            follow_status::reason(state, u, &lookup, &address)
         };
         b.put_bool(
             "answers",

@@ -7,7 +7,9 @@ use super::State;
 use crate::config::values::{word_for, HOSTS_MODES};
 use crate::config::RangeOrigin;
 use crate::core::follow::{self, Lookup, NotDownstream, Range};
+use crate::core::probe::ProbeState;
 use crate::state::{hosts, routes};
+use crate::sys::time::monotonic_ns;
 use crate::ubus::BlobmsgBuilder;
 use std::net::Ipv6Addr;
 
@@ -20,6 +22,7 @@ fn kernel(state: &State) -> Kernel<'_> {
         links: &state.links,
         routes: &state.routes,
         hosts: &state.hosts,
+        probe: None,
     }
 }
 
@@ -78,6 +81,16 @@ pub fn put_uplink(b: &mut BlobmsgBuilder, state: &State, u: &Uplink) {
     if !cfg.downstreams.is_empty() {
         b.put_u32("known_hosts", state.hosts.count_on(&u.downstreams) as u32);
     }
+    if let Some(prober) = &u.prober {
+        let c = prober.counters();
+        let t = b.open_table("probes");
+        b.put_u32("in_flight", prober.in_flight(monotonic_ns()) as u32);
+        b.put_u64("sent", c.sent);
+        b.put_u64("answered", c.answered);
+        b.put_u64("unanswered", c.unanswered);
+        b.put_u64("refused", c.refused);
+        b.close(t);
+    }
     let a = b.open_array("ranges");
     for p in &cfg.prefixes {
         let t = b.open_table("");
@@ -128,8 +141,25 @@ pub fn lookup(state: &State, u: &Uplink, address: &Ipv6Addr) -> Lookup {
 }
 
 /// Why `lookup` said what it said, for a person.
-pub fn reason(state: &State, u: &Uplink, lookup: &Lookup) -> String {
+pub fn reason(state: &State, u: &Uplink, lookup: &Lookup, address: &Ipv6Addr) -> String {
     match lookup {
+        Lookup::UnknownHost { .. } if u.prober.is_some() => {
+            let probe = u
+                .prober
+                .as_ref()
+                .and_then(|p| p.state(address, monotonic_ns()));
+            match probe {
+                Some(ProbeState::InFlight) => {
+                    "unknown_host: probe in flight on the downstream device".to_string()
+                }
+                Some(ProbeState::Unanswered) => {
+                    "unknown_host: probe unanswered (no host answered at this address)".to_string()
+                }
+                None => "unknown_host: no neighbour entry on a downstream device; an NS for \
+                         it starts a probe"
+                    .to_string(),
+            }
+        }
         Lookup::Answer { .. } => "covered".to_string(),
         Lookup::OutOfRange if u.config().downstreams.is_empty() => {
             "out_of_range: inside no configured prefix".to_string()

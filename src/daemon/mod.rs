@@ -15,6 +15,7 @@ use crate::state::rtnl::{self, RtnlEvent};
 use crate::sys::netlink::{self, Dump, NetlinkSocket};
 use crate::sys::packet::RecvBatch;
 use crate::sys::poll::{self, PollFd, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT};
+use crate::sys::probe::ProbeSocket;
 use crate::sys::signal::{Signal, SignalFd};
 use crate::sys::time::monotonic_ns;
 use crate::{log, log_error, log_info, log_notice, log_warn};
@@ -45,6 +46,8 @@ pub struct State {
     /// The main IPv6 routing table and the usable neighbours, for downstream ranges.
     pub routes: RouteTable,
     pub hosts: HostTable,
+    /// Open while an uplink probes for hosts (`hosts probe`).
+    probe: Option<ProbeSocket>,
     pub uplinks: Vec<Uplink>,
     verbose: bool,
     pub started_ns: u64,
@@ -154,13 +157,24 @@ impl State {
                 present,
             } => {
                 let refused = self.hosts.refused();
-                self.hosts.apply(*ifindex, addr, *present);
+                let new = self.hosts.apply(*ifindex, addr, *present);
                 if refused == 0 && self.hosts.refused() > 0 {
                     log_warn!(
                         "host table full ({} neighbours): further hosts are left out and \
                          counted in status (hosts.refused)",
                         crate::state::hosts::MAX_HOSTS
                     );
+                }
+                if new && *present {
+                    let kernel = uplink::Kernel {
+                        links: &self.links,
+                        routes: &self.routes,
+                        hosts: &self.hosts,
+                        probe: self.probe.as_ref(),
+                    };
+                    for u in &mut self.uplinks {
+                        u.on_host(*ifindex, addr, &kernel, self.verbose);
+                    }
                 }
                 false
             }
@@ -176,6 +190,16 @@ impl State {
     fn sync_uplinks(&mut self) {
         for u in &mut self.uplinks {
             u.sync(&self.links, self.config.enabled);
+        }
+        let probing = self.uplinks.iter().any(|u| u.prober.is_some());
+        if !probing {
+            self.probe = None;
+        } else if self.probe.is_none() {
+            match ProbeSocket::open() {
+                Ok(socket) => self.probe = Some(socket),
+                // Without it every probe counts as unanswered; the next link change retries.
+                Err(e) => log_warn!("hosts probe: {e}; targets are not probed"),
+            }
         }
     }
 
@@ -241,6 +265,7 @@ impl Daemon {
             links: Links::default(),
             routes: RouteTable::default(),
             hosts: HostTable::default(),
+            probe: None,
             uplinks: Vec::new(),
             verbose: opts.verbose,
             started_ns: now,
@@ -292,6 +317,7 @@ impl Daemon {
                         links: &self.state.links,
                         routes: &self.state.routes,
                         hosts: &self.state.hosts,
+                        probe: self.state.probe.as_ref(),
                     };
                     uplink.on_readable(&kernel, &mut rx, self.state.verbose, now);
                 }

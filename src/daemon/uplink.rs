@@ -1,14 +1,17 @@
 //! One configured uplink at run time: its decision core, its packet socket (while the link
 //! is up), and the state status reports.
 
-use crate::config::UplinkConfig;
+use crate::config::{HostsMode, UplinkConfig};
 use crate::core::follow::FollowView;
-use crate::core::responder::{InterfaceFacts, Responder, Verdict};
+use crate::core::probe::{ProbeDecision, Prober};
+use crate::core::responder::{DropReason, InterfaceFacts, Responder, Verdict};
 use crate::state::hosts::HostTable;
 use crate::state::links::Links;
 use crate::state::routes::RouteTable;
 use crate::state::rtnl::IfName;
 use crate::sys::packet::{PacketSocket, RecvBatch, SendBatch, BATCH};
+use crate::sys::probe::ProbeSocket;
+use crate::sys::time::monotonic_ns;
 use crate::wire::{self, NaFrame, NA_FRAME_LEN};
 use crate::{log_debug, log_info, log_warn};
 
@@ -44,11 +47,13 @@ impl LinkState {
 /// so one flooded uplink cannot starve the others, signals or ubus.
 const RECV_ROUNDS: usize = 4;
 
-/// What the daemon knows of the kernel, lent to an uplink while it handles packets.
+/// What the daemon knows of the kernel, lent to an uplink while it handles packets, and
+/// the socket that asks the kernel to resolve a target (`hosts probe`).
 pub struct Kernel<'a> {
     pub links: &'a Links,
     pub routes: &'a RouteTable,
     pub hosts: &'a HostTable,
+    pub probe: Option<&'a ProbeSocket>,
 }
 
 pub struct Uplink {
@@ -56,6 +61,8 @@ pub struct Uplink {
     /// Current ifindexes of the configured downstream devices that exist, refreshed on
     /// every link change (names stay, indexes change when a device is recreated).
     pub downstreams: Vec<u32>,
+    /// Pending probes, with `hosts probe` only.
+    pub prober: Option<Prober>,
     socket: Option<PacketSocket>,
     pub state: LinkState,
     pub last_error: Option<String>,
@@ -66,6 +73,7 @@ impl Uplink {
         Uplink {
             responder: Responder::new(cfg, now_ns),
             downstreams: Vec::new(),
+            prober: None,
             socket: None,
             state: LinkState::Absent,
             last_error: None,
@@ -90,6 +98,11 @@ impl Uplink {
             .iter()
             .filter_map(|d| links.by_name(d).map(|(i, _)| i))
             .collect();
+        if self.config().hosts != Some(HostsMode::Probe) {
+            self.prober = None;
+        } else if self.prober.is_none() {
+            self.prober = Some(Prober::new(monotonic_ns()));
+        }
         let device = self.config().device.clone();
         let (state, want_index) = match links.by_name(&device) {
             _ if !active => (LinkState::Down, None),
@@ -150,22 +163,13 @@ impl Uplink {
         let Some(sock) = self.socket.as_ref() else {
             return;
         };
-        let Some(link) = kernel.links.get(sock.ifindex()) else {
+        let Some(facts) = interface_facts(
+            self.responder.config(),
+            &self.downstreams,
+            kernel,
+            sock.ifindex(),
+        ) else {
             return;
-        };
-        let Some(mac) = link.mac else {
-            return;
-        };
-        let facts = InterfaceFacts {
-            mac,
-            link_local: link.link_local(),
-            addresses: &link.addresses,
-            follow: follow_view(
-                self.responder.config(),
-                &self.downstreams,
-                kernel,
-                sock.ifindex(),
-            ),
         };
         // A stack copy of the name for log lines (device names are at most 15 bytes).
         let device = IfName::try_from(self.responder.config().device.as_str()).unwrap_or_default();
@@ -198,6 +202,26 @@ impl Uplink {
                             log_answer(&device, &na);
                         }
                     }
+                    Verdict::Drop(DropReason::UnknownHost, Some(ns)) if self.prober.is_some() => {
+                        let prober = self.prober.as_mut().expect("checked above");
+                        let decision = prober.on_unknown(&ns, now_ns);
+                        if decision == ProbeDecision::Send {
+                            let sent = kernel.probe.map(|p| p.probe(&ns.target));
+                            if !matches!(sent, Some(Ok(()))) {
+                                prober.send_failed(&ns.target);
+                            }
+                            if let Some(Err(e)) = sent {
+                                log_debug!("device={device} probe {}: {e}", ns.target);
+                            }
+                        }
+                        if verbose {
+                            log_info!(
+                                "drop device={device} reason=unknown_host target={} from={} probe={decision:?}",
+                                ns.target,
+                                ns.ip_src
+                            );
+                        }
+                    }
                     Verdict::Drop(reason, ns) if verbose => match ns {
                         Some(ns) => log_info!(
                             "drop device={device} reason={} target={} from={}",
@@ -226,12 +250,80 @@ impl Uplink {
         }
     }
 
+    /// `addr` became a usable neighbour on device `ifindex`: answers the solicitation that waited for it, if
+    /// any (`hosts probe`).
+    pub fn on_host(
+        &mut self,
+        ifindex: u32,
+        addr: &std::net::Ipv6Addr,
+        kernel: &Kernel<'_>,
+        verbose: bool,
+    ) {
+        if !self.downstreams.contains(&ifindex) {
+            return;
+        }
+        let now_ns = monotonic_ns();
+        let Some(ns) = self.prober.as_mut().and_then(|p| p.on_host(addr, now_ns)) else {
+            return;
+        };
+        let Some(sock) = self.socket.as_ref() else {
+            return;
+        };
+        let Some(facts) = interface_facts(
+            self.responder.config(),
+            &self.downstreams,
+            kernel,
+            sock.ifindex(),
+        ) else {
+            return;
+        };
+        let device = IfName::try_from(self.responder.config().device.as_str()).unwrap_or_default();
+        match self.responder.answer_pending(&ns, &facts, now_ns) {
+            Verdict::Answer(na) => {
+                let mut tx = SendBatch::<NA_FRAME_LEN>::default();
+                tx.push(|slot| wire::emit_na(&na, slot).ok());
+                let sent = sock.send_batch(&mut tx).unwrap_or_else(|e| {
+                    log_debug!("device={device}: {e}");
+                    0
+                });
+                self.responder.sent(sent as u64);
+                self.responder.send_failed(1 - sent as u64);
+                if verbose {
+                    log_answer(&device, &na);
+                }
+            }
+            Verdict::Drop(reason, _) if verbose => log_info!(
+                "drop device={device} reason={} target={addr} after its probe",
+                reason.as_str()
+            ),
+            Verdict::Drop(..) | Verdict::Ignore => {}
+        }
+    }
+
     /// After POLLERR: read and clear the socket error so poll does not spin on it.
     pub fn on_error(&mut self) {
         if let Some(err) = self.socket.as_ref().and_then(PacketSocket::take_error) {
             log_debug!("device={}: {err}", self.config().device);
         }
     }
+}
+
+/// What the core needs about uplink device `ifindex`: its MAC and addresses, and the
+/// routes and neighbours when it has downstreams; none while the device is unknown or has
+/// no MAC.
+fn interface_facts<'a>(
+    cfg: &UplinkConfig,
+    downstreams: &'a [u32],
+    kernel: &Kernel<'a>,
+    ifindex: u32,
+) -> Option<InterfaceFacts<'a>> {
+    let link = kernel.links.get(ifindex)?;
+    Some(InterfaceFacts {
+        mac: link.mac?,
+        link_local: link.link_local(),
+        addresses: &link.addresses,
+        follow: follow_view(cfg, downstreams, kernel, ifindex),
+    })
 }
 
 /// The view of routes and neighbours the core decides on for an uplink configured as `cfg`

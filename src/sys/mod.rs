@@ -7,6 +7,7 @@ pub mod inotify;
 pub mod netlink;
 pub mod packet;
 pub mod poll;
+pub mod probe;
 pub mod signal;
 pub mod time;
 
