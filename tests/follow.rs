@@ -12,7 +12,8 @@ mod common;
 use common::fake_ubusd::{call, register};
 use common::{ConfigDir, Lab, RouterMode, CT_ADDR, CT_NET, OUT_OF_RANGE, ROUTER_IF};
 use common::{SERVER_MAC, UPLINK};
-use std::os::unix::net::UnixListener;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
 /// The Docker-style network: a /80 of the server's on-link /64 (so the hypervisor lets the
@@ -59,6 +60,28 @@ fn switch_time(lab: &Lab, addr: &str, answered: bool, since: Instant) -> Duratio
     }
 }
 
+/// The daemon in UCI mode with `uplink` as its file, registered on a fake ubusd: the
+/// daemon, the bus connection, and the directory (removed on drop).
+fn start_uci(lab: &Lab, uplink: &str) -> (common::Responder, UnixStream, ConfigDir) {
+    let dir = ConfigDir::new("follow");
+    dir.write(uplink);
+    let listener = UnixListener::bind(dir.ubus_socket()).expect("bind the fake ubusd");
+    let socket = dir.ubus_socket();
+    let socket = socket.to_str().expect("utf-8 path");
+    let mut responder = lab.spawn_daemon(&[], &["-f", "-v", "-c", dir.arg(), "-s", socket]);
+    let bus = register(&listener);
+    responder.wait_armed(UPLINK);
+    (responder, bus, dir)
+}
+
+/// One ubus call that must succeed; its JSON reply.
+fn ask(bus: &mut UnixStream, method: &str, args: &[(&str, &str)]) -> String {
+    static SEQ: AtomicU16 = AtomicU16::new(1);
+    let (status, json) = call(bus, SEQ.fetch_add(1, Ordering::Relaxed), method, args);
+    assert_eq!(status, 0, "{method} failed");
+    json.expect("a reply")
+}
+
 fn start(lab: &Lab, args: &[&str]) -> common::Responder {
     let mut argv = vec!["-i", UPLINK, "-f"];
     argv.extend_from_slice(args);
@@ -81,12 +104,11 @@ fn a_route_added_or_removed_starts_or_stops_answers() {
     assert!(lab.ping_with_retries(CT_ADDR), "container unreachable");
     let (mut stops, mut starts) = (Vec::new(), Vec::new());
     for _ in 0..3 {
-        let t0 = Instant::now();
+        // Timed from when `ip` returns: the kernel has made the change by then.
         lab.server_ip(&["-6", "route", "del", CT_NET, "dev", "ct0"]);
-        stops.push(switch_time(&lab, CT_ADDR, false, t0));
-        let t0 = Instant::now();
+        stops.push(switch_time(&lab, CT_ADDR, false, Instant::now()));
         lab.server_ip(&["-6", "route", "add", CT_NET, "dev", "ct0"]);
-        starts.push(switch_time(&lab, CT_ADDR, true, t0));
+        starts.push(switch_time(&lab, CT_ADDR, true, Instant::now()));
     }
     eprintln!("answers stopped after {stops:?}, started after {starts:?}");
     for t in stops.iter().chain(&starts) {
@@ -119,9 +141,8 @@ fn a_docker_style_bridge_with_a_slash_80_is_answered_for() {
     assert_eq!(lab.ndisc6_on(OUT_OF_RANGE, ROUTER_IF, 1, 500), None);
     assert!(responder.counters().get("not_downstream") > before);
     // Docker removing the network removes the route, and the answers stop.
-    let t0 = Instant::now();
     lab.server_ip(&["link", "del", BRIDGE]);
-    let stopped = switch_time(&lab, HOST_ADDR, false, t0);
+    let stopped = switch_time(&lab, HOST_ADDR, false, Instant::now());
     eprintln!("answers stopped {stopped:?} after the bridge was deleted");
     assert!(stopped < SWITCH_BOUND, "{stopped:?}");
 }
@@ -135,7 +156,15 @@ fn probe_answers_once_the_host_answers_and_never_for_an_absent_one() {
     let lab = Lab::new(RouterMode::LinkLocal);
     lab.add_bridge(BRIDGE, DOCKER_GW_CIDR);
     lab.add_host("c1", BRIDGE, HOST_CIDR, DOCKER_GW);
-    let mut responder = start(&lab, &["--downstream", BRIDGE, "--hosts", "probe", "-v"]);
+    let (mut responder, mut bus, _dir) = start_uci(
+        &lab,
+        &format!(
+            "config uplink 'wan'\n\toption device '{UPLINK}'\n\tlist downstream '{BRIDGE}'\n\
+             \toption hosts 'probe'\n"
+        ),
+    );
+    let explain = ask(&mut bus, "explain", &[("address", HOST_ADDR)]);
+    assert!(explain.contains("an NS for it starts a probe"), "{explain}");
     // One NS, waited for up to 2 s: answered as soon as the probe found the host.
     let t0 = Instant::now();
     let first = lab.ndisc6_on(HOST_ADDR, ROUTER_IF, 1, 2000);
@@ -162,6 +191,16 @@ fn probe_answers_once_the_host_answers_and_never_for_an_absent_one() {
     assert_eq!(lab.ndisc6_on(ABSENT_ADDR, ROUTER_IF, 2, 1000), None);
     assert!(!lab.ping_once(ABSENT_ADDR));
     assert!(responder.counters().get("unknown_host") >= before + 5);
+    let explain = ask(&mut bus, "explain", &[("address", ABSENT_ADDR)]);
+    assert!(explain.contains("probe unanswered"), "{explain}");
+    let status = ask(&mut bus, "status", &[]);
+    for needle in [
+        "\"hosts_routed\": \"probe\"",
+        "\"answered\": 1",
+        "\"unanswered\": 1",
+    ] {
+        assert!(status.contains(needle), "status lacks {needle}:\n{status}");
+    }
 }
 
 /// The daemon's peak resident set (VmHWM in /proc/PID/status, proc(5)).
@@ -240,23 +279,11 @@ fn known_hosts_only_and_status_says_where_ranges_come_from() {
     let lab = Lab::new(RouterMode::LinkLocal);
     lab.add_bridge(BRIDGE, DOCKER_GW_CIDR);
     let host = lab.add_host("c1", BRIDGE, HOST_CIDR, DOCKER_GW);
-    let dir = ConfigDir::new("follow");
-    dir.write(&format!(
-        "config uplink 'wan'\n\toption device '{UPLINK}'\n\tlist downstream '{BRIDGE}'\n"
-    ));
-    let listener = UnixListener::bind(dir.ubus_socket()).expect("bind the fake ubusd");
-    let socket = dir.ubus_socket();
-    let socket = socket.to_str().expect("utf-8 path");
-    let mut responder = lab.spawn_daemon(&[], &["-f", "-c", dir.arg(), "-s", socket]);
-    let mut bus = register(&listener);
-    responder.wait_armed(UPLINK);
-    let mut seq = 0u16;
-    let mut ask = |method: &str, args: &[(&str, &str)]| {
-        seq += 1;
-        let (status, json) = call(&mut bus, seq, method, args);
-        assert_eq!(status, 0, "{method} failed");
-        json.expect("a reply")
-    };
+    let (mut responder, mut bus, _dir) = start_uci(
+        &lab,
+        &format!("config uplink 'wan'\n\toption device '{UPLINK}'\n\tlist downstream '{BRIDGE}'\n"),
+    );
+    let mut ask = |method: &str, args: &[(&str, &str)]| ask(&mut bus, method, args);
 
     // The container has not said a word: the server has no neighbour entry for it.
     let explain = ask("explain", &[("address", HOST_ADDR)]);
