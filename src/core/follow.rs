@@ -7,7 +7,7 @@ use crate::config::{HostsMode, RangeOrigin, UplinkConfig};
 use crate::core::responder::{coverage, Coverage};
 use crate::state::hosts::HostTable;
 use crate::state::links::Links;
-use crate::state::routes::{RouteKind, RouteTable};
+use crate::state::routes::{Route, RouteKind, RouteTable};
 use ipnet::Ipv6Net;
 use std::net::Ipv6Addr;
 
@@ -77,31 +77,47 @@ pub enum Lookup {
     UnknownHost { range: Range },
 }
 
+/// Link-local addresses (fe80::/10) are valid on one link only (RFC 4291 section 2.5.6):
+/// one behind a downstream device is never reachable from the uplink.
+pub fn is_link_local(addr: &Ipv6Addr) -> bool {
+    addr.segments()[0] & 0xffc0 == 0xfe80
+}
+
+/// Where `route` leaves: the downstream device it makes a range for, or why it makes none.
+pub fn classify(view: &FollowView<'_>, route: &Route) -> Result<u32, NotDownstream> {
+    if route.kind != RouteKind::Unicast {
+        Err(NotDownstream::Dropped(route.kind))
+    } else if route.truncated {
+        Err(NotDownstream::NoDevice)
+    } else if view.uplink != 0 && route.oifs().any(|o| o == view.uplink) {
+        Err(NotDownstream::Uplink)
+    } else if let Some(ifindex) = route.oifs().find(|o| view.downstreams.contains(o)) {
+        Ok(ifindex)
+    } else if let Some(other) = route.oifs().next() {
+        Err(NotDownstream::OtherDevice(other))
+    } else {
+        Err(NotDownstream::NoDevice)
+    }
+}
+
 /// The route-derived range for `target`, or why there is none.
 fn route_range(view: &FollowView<'_>, target: &Ipv6Addr) -> Result<Range, Lookup> {
+    if is_link_local(target) {
+        return Err(Lookup::OutOfRange);
+    }
     let Some(route) = view.routes.lookup(target) else {
         return Err(Lookup::OutOfRange);
     };
-    let why = if route.kind != RouteKind::Unicast {
-        NotDownstream::Dropped(route.kind)
-    } else if route.truncated {
-        NotDownstream::NoDevice
-    } else if view.uplink != 0 && route.oifs().any(|o| o == view.uplink) {
-        NotDownstream::Uplink
-    } else if let Some(ifindex) = route.oifs().find(|o| view.downstreams.contains(o)) {
-        return Ok(Range::Route {
+    match classify(view, route) {
+        Ok(ifindex) => Ok(Range::Route {
             dst: route.dst,
             ifindex,
-        });
-    } else if let Some(other) = route.oifs().next() {
-        NotDownstream::OtherDevice(other)
-    } else {
-        NotDownstream::NoDevice
-    };
-    Err(Lookup::NotDownstream {
-        dst: route.dst,
-        why,
-    })
+        }),
+        Err(why) => Err(Lookup::NotDownstream {
+            dst: route.dst,
+            why,
+        }),
+    }
 }
 
 /// Whether `target` is a host on a downstream device: a usable neighbour entry there, or
@@ -154,7 +170,7 @@ pub fn lookup(cfg: &UplinkConfig, view: Option<&FollowView<'_>>, target: &Ipv6Ad
 mod tests {
     use super::*;
     use crate::config::{RateLimit, SourcePolicy};
-    use crate::state::routes::{Nexthop, Route, RouteChange};
+    use crate::state::routes::{Nexthop, RouteChange};
     use crate::state::rtnl::{IfName, RtnlEvent};
 
     const WAN: u32 = 2;
@@ -345,6 +361,8 @@ mod tests {
             lookup(&any, Some(&v), &ip("2001:db8:0:50::9")),
             Lookup::Answer { .. }
         ));
+        // A link-local target is never ours, whatever the fe80::/64 routes say.
+        assert_eq!(lookup(&any, Some(&v), &ip("fe80::5")), Lookup::OutOfRange);
         // Without a default route, outside everything.
         let mut bare = kernel();
         let default = bare.routes.lookup(&ip("2001:db9::")).unwrap().clone();

@@ -99,15 +99,15 @@ pub fn put_uplink(b: &mut BlobmsgBuilder, state: &State, u: &Uplink) {
         b.put_string("hosts", hosts_word(u, RangeOrigin::Static));
         b.close(t);
     }
-    let uplink = uplink_ifindex(state, u);
+    let kernel = kernel(state);
+    let view = follow_view(cfg, &u.downstreams, &kernel, uplink_ifindex(state, u));
     let mut hidden = 0u32;
     let mut shown = 0usize;
-    let routed = state.routes.iter().filter_map(|r| {
-        let ok = r.kind == routes::RouteKind::Unicast
-            && !r.truncated
-            && !(uplink != 0 && r.oifs().any(|o| o == uplink));
-        let via = r.oifs().find(|o| u.downstreams.contains(o))?;
-        ok.then_some((r.dst, via))
+    let routed = view.iter().flat_map(|view| {
+        state.routes.iter().filter_map(move |r| {
+            let via = follow::classify(view, r).ok()?;
+            (!follow::is_link_local(&r.dst.network())).then_some((r.dst, via))
+        })
     });
     for (dst, via) in routed {
         if shown == RANGES_SHOWN {
