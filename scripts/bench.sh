@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Benchmark of NS->NA answering in a namespace lab (router -> server over a veth pair):
 # ndpresponder against the kernel answering for its own addresses (the in-kernel path is the
-# physical limit) and, when their Debian packages install, ndppd and npd6.
+# physical limit) and, when their Debian packages install, ndppd and npd6; and ndpresponder
+# with the range routed to a downstream bridge instead of configured, answering only known
+# hosts (permanent neighbour entries) or probing for them (a host namespace on the bridge
+# holds the addresses).
 #
-# Measures, in one run: reply ratio and p50/p99 latency at several offered rates with a share
-# of out-of-range targets (which must stay unanswered), then for every daemon: CPU seconds
+# Measures, in one run: for the probing daemon, the latency of first answers (each target
+# solicited for the first time); reply ratio and p50/p99 latency at several offered rates
+# with a share of out-of-range targets (which must stay unanswered), then for every daemon
+# with a configured prefix: CPU seconds
 # per million answered NS and peak RSS after one million NS for random targets, and its
 # wakeups (voluntary + involuntary context switches) over idle seconds. Prints a markdown
 # report on stdout (progress on stderr).
@@ -55,6 +60,7 @@ cleanup() {
 	for ns in "${LABS[@]}"; do
 		ip netns del "${ns}-r" 2> /dev/null || true
 		ip netns del "${ns}-s" 2> /dev/null || true
+		ip netns del "${ns}-h" 2> /dev/null || true
 	done
 	rm -rf "$WORK"
 }
@@ -128,6 +134,36 @@ wait_for() {
 	return 1
 }
 
+# follow_lab CONFIG: the server of CONFIG's lab routes PREFIX to a bridge d0 (with a global
+# address outside PREFIX, the source of probes) instead of holding it: for -known with a
+# permanent neighbour entry per target, for -probe with a host namespace NAME-h on the
+# bridge that has the target addresses (and so answers the kernel's solicitations).
+follow_lab() {
+	local cfg=$1 s="${TAG}-$1-s" h="${TAG}-$1-h" i
+	ip -n "$s" link add d0 type bridge mcast_snooping 0
+	ip -n "$s" link set d0 up
+	ip -n "$s" -6 addr add 2001:db8:3::1/128 dev d0 nodad
+	ip -n "$s" -6 route add "$PREFIX" dev d0
+	case $cfg in
+	*-known)
+		for ((i = 1; i < 1024; i++)); do
+			printf 'neigh add 2001:db8:1::%x lladdr 02:00:00:aa:%02x:%02x dev d0 nud permanent\n' \
+				"$i" $((i >> 8)) $((i & 255))
+		done > "$WORK/neighbours"
+		ip -n "$s" -batch "$WORK/neighbours"
+		;;
+	*-probe)
+		ip netns add "$h"
+		ip netns exec "$h" sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0
+		ip -n "$s" link add hp0 type veth peer name h0 netns "$h"
+		ip -n "$s" link set hp0 master d0 up
+		ip -n "$h" link set lo up
+		ip -n "$h" link set h0 up
+		sed 's/dev s0/dev h0/' "$WORK/addresses" | ip -n "$h" -batch -
+		;;
+	esac
+}
+
 has_packet_socket() { [ "$(ip netns exec "$1" cat /proc/net/packet | wc -l)" -gt 1 ]; }
 no_packet_socket() { ! has_packet_socket "$1"; }
 
@@ -139,11 +175,12 @@ declare -A PID=()
 start() {
 	local cfg=$1 ns="${TAG}-$1-s" pid
 	case $cfg in
-	ndpresponder | ndpresponder-musl)
-		local bin=$NDPRESPONDER
+	ndpresponder*)
+		local bin=$NDPRESPONDER rules=(-n "$PREFIX")
 		[ "$cfg" = ndpresponder-musl ] && bin=$NDPRESPONDER_MUSL
+		case $cfg in *-known | *-probe) rules=(--downstream d0 --hosts "${cfg##*-}") ;; esac
 		# Rate limits off so the benchmark measures the responder, not its budget.
-		ip netns exec "$ns" "$bin" -f -u -i s0 -n "$PREFIX" \
+		ip netns exec "$ns" "$bin" -f -u -i s0 "${rules[@]}" \
 			--rate-limit 0 --source-rate-limit 0 2>> "$WORK/$cfg.log" &
 		pid=$!
 		wait_for 100 grep -q "armed device=s0" "$WORK/$cfg.log" || die "$cfg did not arm"
@@ -181,7 +218,7 @@ seen() {
 		# shellcheck disable=SC2016 # an awk program, not shell
 		ip netns exec "${TAG}-kernel-s" awk '$1 == "Icmp6InNeighborSolicits" { print $2 }' /proc/net/snmp6
 		;;
-	ndpresponder | ndpresponder-musl)
+	ndpresponder*)
 		local before
 		before=$(counter_lines "$1")
 		kill -USR1 "${PID[$1]}"
@@ -221,7 +258,11 @@ CONFIGS=(kernel ndpresponder)
 [ -n "$NDPRESPONDER_MUSL" ] && CONFIGS+=(ndpresponder-musl)
 command -v ndppd > /dev/null && CONFIGS+=(ndppd)
 command -v npd6 > /dev/null && CONFIGS+=(npd6)
+# Daemons with a configured prefix: the resource runs solicit random addresses of PREFIX,
+# which only they answer for.
 DAEMONS=("${CONFIGS[@]:1}")
+FOLLOW=(ndpresponder-known ndpresponder-probe)
+CONFIGS+=("${FOLLOW[@]}")
 log "configurations: ${CONFIGS[*]}"
 
 for cfg in "${CONFIGS[@]}"; do
@@ -231,8 +272,19 @@ for ((i = 1; i < 1024; i++)); do
 	printf 'address add 2001:db8:1::%x/128 dev s0 nodad\n' "$i"
 done > "$WORK/addresses"
 ip -n "${TAG}-kernel-s" -batch "$WORK/addresses"
-for cfg in "${DAEMONS[@]}"; do
+for cfg in "${FOLLOW[@]}"; do
+	follow_lab "$cfg"
+done
+for cfg in "${DAEMONS[@]}" "${FOLLOW[@]}"; do
 	start "$cfg"
+done
+
+# First answers: 300 NS at 100 NS/s for the 1023 targets (mostly first solicitations, so
+# nearly every one waits for a probe with -probe), before anything else touched them.
+declare -A FIRST=()
+for cfg in ndpresponder ndpresponder-probe; do
+	FIRST[$cfg]=$(load "$cfg" --in "$TARGETS" --rate 100 --duration 3)
+	log "${FIRST[$cfg]}"
 done
 
 # Sweep: configurations interleaved at each rate, so a change in machine load over the
@@ -335,6 +387,25 @@ for cfg in "${DAEMONS[@]}"; do
 	l=${RES[$cfg]}
 	printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$cfg" "$(field achieved_rate "$l")" \
 		"$(field answered "$l")" "$(field ratio "$l")" "${CPU[$cfg]}" "${HWM[$cfg]}" "${WAKE[$cfg]}"
+done
+
+cat << REPORT
+
+Routed ranges: ndpresponder-known and -probe have no prefix configured; their server routes
+$PREFIX to a bridge (\`--downstream d0\`). -known answers for the 1023 targets because each
+has a permanent neighbour entry on the bridge; -probe finds them by probing (a namespace
+on the bridge holds them). Their rows in the sweep above are against the same generator.
+First answers: 300 NS at 100 NS/s for random targets among the 1023, the first traffic
+either daemon sees (so with -probe most NS are for a target not yet known, and wait for the
+probe; targets seen again are answered from the neighbour entry the probe created).
+
+| responder | answered | ratio | p50 us | p99 us |
+|---|---|---|---|---|
+REPORT
+for cfg in ndpresponder ndpresponder-probe; do
+	l=${FIRST[$cfg]}
+	printf '| %s | %s | %s | %s | %s |\n' "$cfg" "$(field answered "$l")" "$(field ratio "$l")" \
+		"$(field p50_us "$l")" "$(field p99_us "$l")"
 done
 
 # Targets, judged within this run.
