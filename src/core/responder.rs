@@ -36,7 +36,8 @@ pub enum DropReason {
     /// In no configured prefix, and the kernel's route for it does not leave through a
     /// downstream device (it points at the uplink, another device, or drops the traffic).
     NotDownstream,
-    /// In a range whose hosts policy is `known`, with no neighbour entry on a downstream.
+    /// In a range whose hosts policy is `known` or `probe`, with no neighbour entry on a
+    /// downstream device.
     UnknownHost,
     // Over the answer budget.
     RateLimit,
@@ -661,6 +662,56 @@ mod tests {
         // Reconfiguring keeps counters.
         r.reconfigure(uplink(), SEC);
         assert_eq!(r.counters().drop_count(DropReason::RateLimit), 1);
+    }
+
+    /// A solicitation that waited for its host (`hosts probe`) is answered once the host is
+    /// known, without counting it again; refused again, it is not counted twice either.
+    #[test]
+    fn a_pending_solicitation_is_answered_once_its_host_is_known() {
+        use crate::state::{hosts::HostTable, links::Links, routes::RouteTable};
+        const LAN: u32 = 3;
+        fn with<'a>(
+            hosts: &'a HostTable,
+            routes: &'a RouteTable,
+            links: &'a Links,
+        ) -> InterfaceFacts<'a> {
+            InterfaceFacts {
+                follow: Some(FollowView {
+                    uplink: 2,
+                    downstreams: &[LAN],
+                    routes,
+                    hosts,
+                    links,
+                }),
+                ..facts()
+            }
+        }
+        let mut cfg = uplink();
+        cfg.downstreams = vec!["br-lan".into()];
+        cfg.hosts = Some(crate::config::HostsMode::Probe);
+        let target = "2001:db8:1:2::1:5";
+        let (routes, links) = (RouteTable::default(), Links::default());
+        let unknown = HostTable::default();
+        let mut known = HostTable::default();
+        known.apply(LAN, &ip(target), true);
+        let ns = ns(target);
+        let mut r = Responder::new(cfg, 0);
+        let before = with(&unknown, &routes, &links);
+        assert_eq!(
+            dropped(r.handle(&frame(&ns), &before, 0)),
+            DropReason::UnknownHost
+        );
+        assert_eq!(
+            dropped(r.answer_pending(&ns, &before, 0)),
+            DropReason::UnknownHost
+        );
+        let na = answer(r.answer_pending(&ns, &with(&known, &routes, &links), 0));
+        assert_eq!((na.target, na.ip_dst), (ip(target), ns.ip_src));
+        let c = r.counters();
+        assert_eq!(
+            (c.ns_received, c.drop_count(DropReason::UnknownHost)),
+            (1, 1)
+        );
     }
 
     /// Found by the `responder` fuzz target (fuzz/fuzz_targets/responder.rs): the captured

@@ -250,8 +250,8 @@ impl Uplink {
         }
     }
 
-    /// `addr` became a usable neighbour on device `ifindex`: answers the solicitation that waited for it, if
-    /// any (`hosts probe`).
+    /// `addr` became a usable neighbour on device `ifindex`: answers the solicitation that
+    /// waited for it, if any (`hosts probe`).
     pub fn on_host(
         &mut self,
         ifindex: u32,
