@@ -414,7 +414,7 @@ fn interface_facts(name: &str) -> Result<(u32, EthernetAddress, Option<Ipv6Addr>
     let mut links = Links::default();
     let mut buf = vec![0u8; 32768];
     for dump in [Dump::Links, Dump::Ipv6Addresses] {
-        nl.request_dump(dump).map_err(|e| e.to_string())?;
+        let seq = nl.request_dump(dump).map_err(|e| e.to_string())?;
         let mut done = false;
         // Bounded: a dump of a namespace's few links ends within a handful of datagrams.
         for _ in 0..10_000 {
@@ -426,7 +426,7 @@ fn interface_facts(name: &str) -> Result<(u32, EthernetAddress, Option<Ipv6Addr>
                 continue;
             };
             rtnl::parse(&buf[..n], |ev| {
-                done |= ev == RtnlEvent::DumpDone;
+                done |= ev == RtnlEvent::DumpDone(seq);
                 links.apply(&ev);
             });
             if done {

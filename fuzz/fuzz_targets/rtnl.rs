@@ -79,7 +79,7 @@ fuzz_target!(|datagram: &[u8]| {
                 assert_eq!(hosts.known_on(addr, &[*ifindex]), *present);
             }
             RtnlEvent::Error(errno) => assert_ne!(*errno, 0),
-            RtnlEvent::DumpDone => {}
+            RtnlEvent::DumpDone(_) => {}
         }
     }
 });

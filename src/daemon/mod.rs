@@ -37,6 +37,27 @@ enum DumpPhase {
     Done,
 }
 
+impl DumpPhase {
+    fn request(self) -> Option<Dump> {
+        match self {
+            DumpPhase::Links => Some(Dump::Links),
+            DumpPhase::Addresses => Some(Dump::Ipv6Addresses),
+            DumpPhase::Routes => Some(Dump::Ipv6Routes),
+            DumpPhase::Neighbours => Some(Dump::Ipv6Neighbours),
+            DumpPhase::Done => None,
+        }
+    }
+
+    fn next(self) -> DumpPhase {
+        match self {
+            DumpPhase::Links => DumpPhase::Addresses,
+            DumpPhase::Addresses => DumpPhase::Routes,
+            DumpPhase::Routes => DumpPhase::Neighbours,
+            DumpPhase::Neighbours | DumpPhase::Done => DumpPhase::Done,
+        }
+    }
+}
+
 /// Everything the loop's handlers act on, apart from the descriptors being polled.
 pub struct State {
     source: Source,
@@ -233,6 +254,11 @@ pub struct Daemon {
     signals: SignalFd,
     netlink: NetlinkSocket,
     dump: DumpPhase,
+    /// The sequence number of the dump being waited for.
+    dump_seq: u32,
+    /// After lost events, until the links are read again: the uplinks keep their sockets
+    /// instead of being disarmed by the momentarily empty link table.
+    resyncing: bool,
     bus: Option<Bus>,
     pollfds: Vec<PollFd>,
 }
@@ -250,7 +276,7 @@ impl Daemon {
     pub fn new(opts: RunOptions) -> Result<Daemon, String> {
         let signals = SignalFd::new().map_err(|e| e.to_string())?;
         let mut netlink = NetlinkSocket::open().map_err(|e| e.to_string())?;
-        netlink
+        let dump_seq = netlink
             .request_dump(Dump::Links)
             .map_err(|e| e.to_string())?;
         let now = monotonic_ns();
@@ -284,6 +310,8 @@ impl Daemon {
             signals,
             netlink,
             dump: DumpPhase::Links,
+            dump_seq,
+            resyncing: false,
             bus: opts.ubus_socket.map(Bus::new),
             pollfds: Vec::new(),
         })
@@ -386,18 +414,20 @@ impl Daemon {
         for _ in 0..64 {
             match self.netlink.recv(buf) {
                 Ok(Some(n)) => {
-                    let mut dump_done = false;
+                    let mut dump_done = None;
                     rtnl::parse(&buf[..n], |ev| {
-                        if ev == RtnlEvent::DumpDone {
-                            dump_done = true;
+                        if let RtnlEvent::DumpDone(seq) = ev {
+                            dump_done = Some(seq);
                         }
                         if let RtnlEvent::Error(errno) = ev {
-                            log_warn!("rtnetlink error {errno}");
+                            if !netlink::is_busy(errno) {
+                                log_warn!("rtnetlink error {errno}");
+                            }
                         }
                         changed |= self.state.apply_event(&ev);
                     });
-                    if dump_done {
-                        self.next_dump();
+                    if let Some(seq) = dump_done {
+                        changed |= self.dump_done(seq);
                     }
                 }
                 Ok(None) => break,
@@ -409,11 +439,8 @@ impl Daemon {
                     self.state.links.clear();
                     self.state.routes.clear();
                     self.state.hosts.clear();
-                    self.dump = DumpPhase::Links;
-                    if let Err(e) = self.netlink.request_dump(Dump::Links) {
-                        log_error!("{e}");
-                    }
-                    changed = true;
+                    self.resyncing = true;
+                    self.request_dump(DumpPhase::Links);
                 }
                 Err(e) => {
                     log_error!("{e}");
@@ -421,27 +448,39 @@ impl Daemon {
                 }
             }
         }
-        if changed {
+        if changed && !self.resyncing {
             self.state.sync_uplinks();
         }
     }
 
-    fn next_dump(&mut self) {
-        self.dump = match self.dump {
-            DumpPhase::Links => self.dump_next(Dump::Ipv6Addresses, DumpPhase::Addresses),
-            DumpPhase::Addresses => self.dump_next(Dump::Ipv6Routes, DumpPhase::Routes),
-            DumpPhase::Routes => self.dump_next(Dump::Ipv6Neighbours, DumpPhase::Neighbours),
-            DumpPhase::Neighbours | DumpPhase::Done => DumpPhase::Done,
-        };
+    /// A dump ended. Ours: ask for the next one (true when the links are complete again
+    /// after a resync, so the uplinks must be checked). Another (one we stopped waiting for
+    /// after lost events): ours was refused while it ran, so ask again now.
+    fn dump_done(&mut self, seq: u32) -> bool {
+        if self.dump == DumpPhase::Done {
+            return false;
+        }
+        if seq != self.dump_seq {
+            self.request_dump(self.dump);
+            return false;
+        }
+        let links_complete = self.dump == DumpPhase::Links && self.resyncing;
+        if links_complete {
+            self.resyncing = false;
+        }
+        self.request_dump(self.dump.next());
+        links_complete
     }
 
-    fn dump_next(&mut self, what: Dump, phase: DumpPhase) -> DumpPhase {
+    fn request_dump(&mut self, phase: DumpPhase) {
+        self.dump = phase;
+        let Some(what) = phase.request() else {
+            return;
+        };
         match self.netlink.request_dump(what) {
-            Ok(()) => phase,
-            Err(e) => {
-                log_error!("{e}");
-                DumpPhase::Done
-            }
+            Ok(seq) => self.dump_seq = seq,
+            // Lost events or the end of a dump in progress will ask again.
+            Err(e) => log_error!("{e}"),
         }
     }
 }

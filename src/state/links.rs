@@ -85,7 +85,7 @@ impl Links {
             }
             RtnlEvent::Route { .. }
             | RtnlEvent::Neighbour { .. }
-            | RtnlEvent::DumpDone
+            | RtnlEvent::DumpDone(_)
             | RtnlEvent::Error(_) => false,
         }
     }

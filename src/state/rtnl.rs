@@ -78,8 +78,8 @@ pub enum RtnlEvent {
         addr: Ipv6Addr,
         present: bool,
     },
-    /// The end of a dump.
-    DumpDone,
+    /// The end of the dump requested with this sequence number.
+    DumpDone(u32),
     /// The kernel answered a request with an error (negative errno).
     Error(i32),
 }
@@ -123,7 +123,7 @@ pub fn parse(mut buf: &[u8], mut sink: impl FnMut(RtnlEvent)) {
         let kind = u16_at(buf, 4).unwrap_or(0);
         let body = &buf[NLMSG_HDR_LEN..len];
         match kind {
-            NLMSG_DONE => sink(RtnlEvent::DumpDone),
+            NLMSG_DONE => sink(RtnlEvent::DumpDone(u32_at(buf, 8).unwrap_or(0))),
             NLMSG_ERROR => {
                 let errno = u32_at(body, 0).map(|e| e as i32).unwrap_or(0);
                 if errno != 0 {
@@ -349,7 +349,9 @@ mod tests {
         let mac = [2, 0, 0, 0, 0, 9];
         let mut buf = nlmsg(RTM_NEWLINK, &link_body(7, IFF_UP | 0x40, "eth0", &mac));
         buf.extend(nlmsg(RTM_DELLINK, &link_body(7, 0, "eth0", &mac)));
-        buf.extend(nlmsg(NLMSG_DONE, &[0, 0, 0, 0]));
+        let mut done = nlmsg(NLMSG_DONE, &[0, 0, 0, 0]);
+        done[8..12].copy_from_slice(&42u32.to_ne_bytes());
+        buf.extend(done);
         let ev = collect(&buf);
         assert_eq!(
             ev[0],
@@ -367,7 +369,7 @@ mod tests {
                 name: IfName::try_from("eth0").unwrap()
             }
         );
-        assert_eq!(ev[2], RtnlEvent::DumpDone);
+        assert_eq!(ev[2], RtnlEvent::DumpDone(42));
     }
 
     #[test]

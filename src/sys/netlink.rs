@@ -67,8 +67,9 @@ impl NetlinkSocket {
     }
 
     /// Asks the kernel for a full dump; the answers arrive as ordinary messages, ending with
-    /// NLMSG_DONE. Only one dump may run at a time on a socket.
-    pub fn request_dump(&mut self, what: Dump) -> Result<(), SysError> {
+    /// NLMSG_DONE carrying the returned sequence number. Only one dump may run at a time on
+    /// a socket: a request while another runs is refused (EBUSY).
+    pub fn request_dump(&mut self, what: Dump) -> Result<u32, SysError> {
         self.seq = self.seq.wrapping_add(1);
         // nlmsghdr (16 bytes) + ifinfomsg (16), ifaddrmsg (8), rtmsg (12) or ndmsg (12),
         // native byte order (the kernel's own ABI on this host); the family is the first
@@ -96,7 +97,7 @@ impl NetlinkSocket {
                 0,
             )
         };
-        check_size(ret, "send(NETLINK_ROUTE dump)").map(|_| ())
+        check_size(ret, "send(NETLINK_ROUTE dump)").map(|_| self.seq)
     }
 
     /// Receives one datagram of messages; `Ok(None)` when nothing is queued. ENOBUFS (the
@@ -117,6 +118,12 @@ impl NetlinkSocket {
             Err(e) => Err(e),
         }
     }
+}
+
+/// True for the kernel's answer (a negative errno in NLMSG_ERROR) to a dump requested while
+/// another still ran: expected while resynchronising, and retried.
+pub fn is_busy(errno: i32) -> bool {
+    errno == -libc::EBUSY
 }
 
 /// True for the error that means "events were lost, resynchronise".
