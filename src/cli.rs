@@ -45,6 +45,9 @@ Command-line rules (apply to every -i):
                             neighbour entry on a downstream device; probe: as known, and
                             an unknown target is probed there and answered if it exists;
                             default: any for -n prefixes, known for routed ranges
+      --announce            when a host appears on a downstream device in a range, send
+                            an unsolicited NA for it on the uplink and an NS from it to
+                            the default router, so the router learns it at once
       --source POLICY       NA source address: target (default), link-local, or auto
                             (link-local when the NS came from a link-local address)
       --router on|off       NA Router flag (default on)
@@ -134,6 +137,7 @@ fn is_rule_flag(flag: &str) -> bool {
             | "--source-rate-limit"
             | "--downstream"
             | "--hosts"
+            | "--announce"
     )
 }
 
@@ -149,6 +153,7 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
     let mut excludes = Vec::new();
     let mut downstreams: Vec<String> = Vec::new();
     let mut hosts: Option<HostsMode> = None;
+    let mut announce = false;
     let mut source = SourcePolicy::Target;
     let mut router = true;
     let mut override_flag = false;
@@ -193,6 +198,7 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
                     downstreams.push(v.to_string());
                 }
             }
+            "--announce" => announce = true,
             "--hosts" => {
                 hosts = Some(named(
                     flag,
@@ -262,6 +268,11 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
                 "--downstream {d} is also an uplink (-i): a route out of the uplink is never answered for"
             )));
         }
+        if announce && downstreams.is_empty() {
+            return Err(UsageError(
+                "--announce needs at least one --downstream DEV whose hosts it announces".into(),
+            ));
+        }
         if hosts.is_some_and(|h| h != HostsMode::Any) && downstreams.is_empty() {
             return Err(UsageError(
                 "--hosts known and probe need at least one --downstream DEV".into(),
@@ -277,6 +288,7 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
                 excludes: excludes.clone(),
                 downstreams: downstreams.clone(),
                 hosts,
+                announce,
                 source,
                 router,
                 override_flag,
@@ -355,11 +367,17 @@ mod tests {
         assert!(u.prefixes.is_empty());
         assert_eq!(u.downstreams, vec!["br-lan", "docker0"]);
         assert_eq!(u.hosts, None);
-        let o = run("-i eth0 --downstream br-lan --hosts any -n 2001:db8::/64");
+        assert!(!u.announce);
+        assert_eq!(
+            err("-i eth0 -n 2001:db8::/64 --announce"),
+            "--announce needs at least one --downstream DEV whose hosts it announces"
+        );
+        let o = run("-i eth0 --downstream br-lan --hosts any -n 2001:db8::/64 --announce");
         let Source::Flags(cfg) = o.source else {
             panic!()
         };
         assert_eq!(cfg.uplinks[0].hosts, Some(HostsMode::Any));
+        assert!(cfg.uplinks[0].announce);
     }
 
     #[test]

@@ -79,6 +79,8 @@ pub struct UplinkConfig {
     /// Hosts policy for every range of this uplink; `None` = by origin
     /// ([`RangeOrigin::default_hosts`]).
     pub hosts: Option<HostsMode>,
+    /// Announce hosts that appear on a downstream device in a range (see `core::announce`).
+    pub announce: bool,
     pub source: SourcePolicy,
     /// NA Router flag (RFC 4861 section 4.4); default on.
     pub router: bool,

@@ -203,6 +203,49 @@ fn probe_answers_once_the_host_answers_and_never_for_an_absent_one() {
     }
 }
 
+/// `announce`: a container's first packet gives the server a neighbour entry, and the
+/// router learns the container's address (with the server's MAC) without ever having
+/// solicited it; without `announce` it does not.
+#[test]
+#[ignore = "needs root and network namespaces; run by scripts/test.sh"]
+fn announce_makes_the_router_learn_a_new_host() {
+    for announce in [false, true] {
+        let lab = Lab::new(RouterMode::LinkLocal);
+        lab.add_bridge(BRIDGE, DOCKER_GW_CIDR);
+        let host = lab.add_host("c1", BRIDGE, HOST_CIDR, DOCKER_GW);
+        let mut args = vec!["--downstream", BRIDGE, "-v"];
+        if announce {
+            args.push("--announce");
+        }
+        let mut responder = start(&lab, &args);
+        assert!(
+            lab.ping_from(&host, DOCKER_GW),
+            "container cannot reach its gateway"
+        );
+        let learned = || {
+            let out = lab.run(
+                common::Role::Router,
+                &["ip", "-6", "neigh", "show", HOST_ADDR, "dev", ROUTER_IF],
+            );
+            String::from_utf8_lossy(&out.stdout).contains(SERVER_MAC)
+        };
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while !learned() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(learned(), announce, "announce={announce}");
+        let logged = responder.wait_for(
+            |l| {
+                l.contains(&format!(
+                    "announce device={UPLINK} host={HOST_ADDR} router=fe80::1"
+                ))
+            },
+            Duration::from_millis(if announce { 2000 } else { 200 }),
+        );
+        assert_eq!(logged.is_some(), announce, "announce={announce}");
+    }
+}
+
 /// The daemon's peak resident set (VmHWM in /proc/PID/status, proc(5)).
 fn peak_rss(responder: &common::Responder) -> String {
     let status = std::fs::read_to_string(format!("/proc/{}/status", responder.pid()))

@@ -108,6 +108,7 @@ fn run(facts: &InterfaceFacts<'_>, prefixes: Vec<ipnet::Ipv6Net>, downstreams: V
         excludes: vec!["2001:db8:1:2::1:0/112".parse().unwrap()],
         downstreams,
         hosts: routed.then_some(HostsMode::Known),
+        announce: false,
         source: SourcePolicy::Auto,
         router: true,
         override_flag: false,

@@ -41,6 +41,7 @@ fn uplinks() -> [(UplinkConfig, Option<DropReason>); 3] {
         excludes: vec!["2001:db8::ff00/120".parse().expect("valid test prefix")],
         downstreams: Vec::new(),
         hosts: None,
+        announce: false,
         source: SourcePolicy::Target,
         router: true,
         override_flag: false,

@@ -22,6 +22,7 @@ const UPLINK_OPTIONS: &[&str] = &[
     "exclude",
     "downstream",
     "hosts",
+    "announce",
     "source",
     "router",
     "override",
@@ -330,6 +331,18 @@ impl<'r> SectionReport<'r, '_> {
                 }
             },
         };
+        let announce = self.parsed("announce", false, values::boolean);
+        if announce && downstreams.is_empty() {
+            let line = self
+                .section
+                .option("announce")
+                .map_or(self.section.line, |o| o.line);
+            self.error(
+                line,
+                Some("announce"),
+                "needs at least one 'downstream' device whose hosts it announces".to_string(),
+            );
+        }
         // Excludes may also cut holes in the routed ranges, which are not known here.
         if downstreams.is_empty() {
             self.check_excludes(&prefixes, &excludes);
@@ -347,6 +360,7 @@ impl<'r> SectionReport<'r, '_> {
             excludes: excludes.into_iter().map(|(net, _)| net).collect(),
             downstreams,
             hosts,
+            announce,
             source,
             router,
             override_flag,

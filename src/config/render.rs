@@ -34,6 +34,7 @@ pub fn render(config: &Config) -> String {
         };
         let _ = writeln!(out, "  downstreams: {downstreams}");
         let _ = writeln!(out, "  hosts: {}", hosts(u));
+        let _ = writeln!(out, "  announce: {}", yes_no(u.announce));
         let _ = writeln!(out, "  source: {}", word_for(&SOURCE_POLICIES, &u.source));
         let _ = writeln!(out, "  router: {}", yes_no(u.router));
         let _ = writeln!(out, "  override: {}", yes_no(u.override_flag));

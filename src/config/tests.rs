@@ -135,6 +135,11 @@ fn every_rule_reports_its_exact_location() {
             &[(E, 4, Some("wan"), Some("hosts"), "needs at least one 'downstream'")],
         ),
         (
+            "announcing needs a downstream",
+            format!("{WAN}\toption announce '1'\n"),
+            &[(E, 4, Some("wan"), Some("announce"), "needs at least one 'downstream'")],
+        ),
+        (
             "probing needs a downstream",
             format!("{WAN}\toption hosts 'probe'\n"),
             &[(E, 4, Some("wan"), Some("hosts"), "'probe' needs at least one 'downstream'")],
@@ -299,6 +304,7 @@ fn defaults_and_every_setting_are_read() {
             excludes: vec![net("2001:db8:1::1/128")],
             downstreams: Vec::new(),
             hosts: None,
+            announce: false,
             source: SourcePolicy::LinkLocal,
             router: false,
             override_flag: true,
@@ -326,10 +332,11 @@ fn defaults_and_every_setting_are_read() {
         }
     );
 
-    let follow = format!("{WAN}\tlist downstream 'br-lan'\n\tlist downstream 'docker0 br-lan'\n\toption hosts 'any'\n");
+    let follow = format!("{WAN}\tlist downstream 'br-lan'\n\tlist downstream 'docker0 br-lan'\n\toption hosts 'any'\n\toption announce 'yes'\n");
     let follow = from_uci_text(FILE, follow.as_bytes()).unwrap().config;
     assert_eq!(follow.uplinks[0].downstreams, vec!["br-lan", "docker0"]);
     assert_eq!(follow.uplinks[0].hosts, Some(HostsMode::Any));
+    assert!(follow.uplinks[0].announce);
 
     let global_defaults = from_uci_text(FILE, WAN.as_bytes()).unwrap().config;
     assert!(global_defaults.enabled);
@@ -388,7 +395,7 @@ fn render_shows_every_setting() {
         render(&c),
         "enabled: yes\nlog_level: info\nuplink wan:\n  device: eth0\n  interface: -\n\
          \x20 prefixes: 2001:db8:1::/64\n  excludes: 2001:db8:1::1/128\n  downstreams: -\n\
-         \x20 hosts: any (static), known (routed)\n  source: target\n\
+         \x20 hosts: any (static), known (routed)\n  announce: no\n  source: target\n\
          \x20 router: yes\n  override: no\n  rate_limit: off\n\
          \x20 source_rate_limit: 1000/s burst 1000\n"
     );

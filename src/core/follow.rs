@@ -195,6 +195,7 @@ mod tests {
             excludes: vec![net("2001:db8:0:10::ff/128")],
             downstreams: vec!["br-lan".into(), "docker0".into()],
             hosts,
+            announce: false,
             source: SourcePolicy::Target,
             router: true,
             override_flag: false,

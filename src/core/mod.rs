@@ -3,6 +3,7 @@
 //! (`follow`) and the token buckets it charges (`ratelimit`). No syscalls, no allocation
 //! per packet.
 
+pub mod announce;
 pub mod follow;
 pub mod probe;
 pub mod ratelimit;

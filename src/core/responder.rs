@@ -396,6 +396,7 @@ mod tests {
             excludes: vec!["2001:db8:1:2::1:ff/128".parse().unwrap()],
             downstreams: Vec::new(),
             hosts: None,
+            announce: false,
             source: SourcePolicy::Target,
             router: true,
             override_flag: false,

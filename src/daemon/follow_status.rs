@@ -91,6 +91,13 @@ pub fn put_uplink(b: &mut BlobmsgBuilder, state: &State, u: &Uplink) {
         b.put_u64("refused", c.refused);
         b.close(t);
     }
+    if let Some(announcer) = &u.announcer {
+        let c = announcer.counters();
+        let t = b.open_table("announcements");
+        b.put_u64("sent", c.sent);
+        b.put_u64("refused", c.refused);
+        b.close(t);
+    }
     let a = b.open_array("ranges");
     for p in &cfg.prefixes {
         let t = b.open_table("");

@@ -2,7 +2,8 @@
 //! is up), and the state status reports.
 
 use crate::config::{HostsMode, UplinkConfig};
-use crate::core::follow::FollowView;
+use crate::core::announce::{self, Announcer};
+use crate::core::follow::{self, FollowView, Lookup};
 use crate::core::probe::{ProbeDecision, Prober};
 use crate::core::responder::{DropReason, InterfaceFacts, Responder, Verdict};
 use crate::state::hosts::HostTable;
@@ -12,7 +13,7 @@ use crate::state::rtnl::IfName;
 use crate::sys::packet::{PacketSocket, RecvBatch, SendBatch, BATCH};
 use crate::sys::probe::ProbeSocket;
 use crate::sys::time::monotonic_ns;
-use crate::wire::{self, NaFrame, NA_FRAME_LEN};
+use crate::wire::{self, NaFrame, NA_FRAME_LEN, NS_FRAME_LEN_MAX};
 use crate::{log_debug, log_info, log_warn};
 
 /// Whether the uplink is receiving, as status shows it.
@@ -63,6 +64,8 @@ pub struct Uplink {
     pub downstreams: Vec<u32>,
     /// Pending probes, with `hosts probe` only.
     pub prober: Option<Prober>,
+    /// Announcement budget and counters, with `announce` only.
+    pub announcer: Option<Announcer>,
     socket: Option<PacketSocket>,
     pub state: LinkState,
     pub last_error: Option<String>,
@@ -74,6 +77,7 @@ impl Uplink {
             responder: Responder::new(cfg, now_ns),
             downstreams: Vec::new(),
             prober: None,
+            announcer: None,
             socket: None,
             state: LinkState::Absent,
             last_error: None,
@@ -102,6 +106,11 @@ impl Uplink {
             self.prober = None;
         } else if self.prober.is_none() {
             self.prober = Some(Prober::new(monotonic_ns()));
+        }
+        if !self.config().announce {
+            self.announcer = None;
+        } else if self.announcer.is_none() {
+            self.announcer = Some(Announcer::new(monotonic_ns()));
         }
         let device = self.config().device.clone();
         let (state, want_index) = match links.by_name(&device) {
@@ -251,7 +260,7 @@ impl Uplink {
     }
 
     /// `addr` became a usable neighbour on device `ifindex`: answers the solicitation that
-    /// waited for it, if any (`hosts probe`).
+    /// waited for it, if any (`hosts probe`), and announces it (`announce`).
     pub fn on_host(
         &mut self,
         ifindex: u32,
@@ -262,10 +271,6 @@ impl Uplink {
         if !self.downstreams.contains(&ifindex) {
             return;
         }
-        let now_ns = monotonic_ns();
-        let Some(ns) = self.prober.as_mut().and_then(|p| p.on_host(addr, now_ns)) else {
-            return;
-        };
         let Some(sock) = self.socket.as_ref() else {
             return;
         };
@@ -277,26 +282,60 @@ impl Uplink {
         ) else {
             return;
         };
+        let now_ns = monotonic_ns();
         let device = IfName::try_from(self.responder.config().device.as_str()).unwrap_or_default();
-        match self.responder.answer_pending(&ns, &facts, now_ns) {
-            Verdict::Answer(na) => {
-                let mut tx = SendBatch::<NA_FRAME_LEN>::default();
-                tx.push(|slot| wire::emit_na(&na, slot).ok());
-                let sent = sock.send_batch(&mut tx).unwrap_or_else(|e| {
-                    log_debug!("device={device}: {e}");
-                    0
-                });
-                self.responder.sent(sent as u64);
-                self.responder.send_failed(1 - sent as u64);
-                if verbose {
-                    log_answer(&device, &na);
+        let pending = self.prober.as_mut().and_then(|p| p.on_host(addr, now_ns));
+        if let Some(ns) = pending {
+            match self.responder.answer_pending(&ns, &facts, now_ns) {
+                Verdict::Answer(na) => {
+                    let mut tx = SendBatch::<NA_FRAME_LEN>::default();
+                    tx.push(|slot| wire::emit_na(&na, slot).ok());
+                    let sent = send(sock, &mut tx, &device);
+                    self.responder.sent(sent);
+                    self.responder.send_failed(1 - sent);
+                    if verbose {
+                        log_answer(&device, &na);
+                    }
                 }
+                Verdict::Drop(reason, _) if verbose => log_info!(
+                    "drop device={device} reason={} target={addr} after its probe",
+                    reason.as_str()
+                ),
+                Verdict::Drop(..) | Verdict::Ignore => {}
             }
-            Verdict::Drop(reason, _) if verbose => log_info!(
-                "drop device={device} reason={} target={addr} after its probe",
-                reason.as_str()
-            ),
-            Verdict::Drop(..) | Verdict::Ignore => {}
+        }
+        let Some(announcer) = self.announcer.as_mut() else {
+            return;
+        };
+        let cfg = self.responder.config();
+        // Only a host this uplink would answer for: in a range, and not our own address.
+        let ours = !facts.addresses.contains(addr)
+            && matches!(
+                follow::lookup(cfg, facts.follow.as_ref(), addr),
+                Lookup::Answer { .. }
+            );
+        if !ours || !announcer.take(now_ns) {
+            return;
+        }
+        let mut na = SendBatch::<NA_FRAME_LEN>::default();
+        na.push(|slot| {
+            let frame = announce::unsolicited_na(cfg, facts.mac, facts.link_local, *addr);
+            wire::emit_na(&frame, slot).ok()
+        });
+        send(sock, &mut na, &device);
+        let router = kernel.routes.default_router(sock.ifindex());
+        if let Some(router) = router {
+            let mut ns = SendBatch::<NS_FRAME_LEN_MAX>::default();
+            ns.push(|slot| {
+                wire::emit_ns(&announce::router_ns(facts.mac, *addr, router), slot).ok()
+            });
+            send(sock, &mut ns, &device);
+        }
+        if verbose {
+            match router {
+                Some(router) => log_info!("announce device={device} host={addr} router={router}"),
+                None => log_info!("announce device={device} host={addr} router=none"),
+            }
         }
     }
 
@@ -306,6 +345,19 @@ impl Uplink {
             log_debug!("device={}: {err}", self.config().device);
         }
     }
+}
+
+/// Sends what `batch` holds; how many frames the kernel took (failures are logged at debug
+/// level: the link may have gone down meanwhile).
+fn send<const FRAME: usize>(
+    sock: &PacketSocket,
+    batch: &mut SendBatch<FRAME>,
+    device: &str,
+) -> u64 {
+    sock.send_batch(batch).unwrap_or_else(|e| {
+        log_debug!("device={device}: {e}");
+        0
+    }) as u64
 }
 
 /// What the core needs about uplink device `ifindex`: its MAC and addresses, and the

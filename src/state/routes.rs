@@ -246,6 +246,17 @@ impl RouteTable {
         }
     }
 
+    /// The default router on device `oif`: the gateway of the lowest-metric unicast default
+    /// route (::/0) with a nexthop through it.
+    pub fn default_router(&self, oif: u32) -> Option<Ipv6Addr> {
+        self.routes
+            .iter()
+            .filter(|r| r.dst.prefix_len() == 0 && r.kind == RouteKind::Unicast)
+            .flat_map(|r| r.nexthops.iter())
+            .find(|n| n.oif == oif && n.gateway.is_some())
+            .and_then(|n| n.gateway)
+    }
+
     /// The route the kernel would use for `addr` in this table: the longest matching prefix,
     /// and of those the lowest metric. No allocation.
     pub fn lookup(&self, addr: &Ipv6Addr) -> Option<&Route> {
@@ -380,6 +391,26 @@ mod tests {
             RouteKind::Unreachable
         );
         assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn the_default_router_is_the_gateway_of_the_best_default_route_on_the_device() {
+        let mut t = RouteTable::default();
+        let gw = |oif, gw: &str, metric| {
+            let mut r = route("::/0", metric, &[]);
+            r.add_nexthop(Nexthop {
+                oif,
+                gateway: Some(ip(gw)),
+            });
+            r
+        };
+        t.apply(&gw(2, "fe80::2", 1024), RouteChange::Add);
+        t.apply(&gw(2, "fe80::1", 100), RouteChange::Add);
+        t.apply(&gw(3, "fe80::3", 1), RouteChange::Add);
+        t.apply(&route("::/0", 1, &[4]), RouteChange::Add);
+        assert_eq!(t.default_router(2), Some(ip("fe80::1")));
+        assert_eq!(t.default_router(3), Some(ip("fe80::3")));
+        assert_eq!(t.default_router(4), None);
     }
 
     #[test]
