@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::fake_ubusd::{call, register};
+use common::fake_ubusd::{blobmsg_int32, blobmsg_string, call, call_raw, register};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -179,6 +179,53 @@ fn status_reload_explain_and_broken_file() {
         4
     );
     assert_eq!(call(&mut s, 21, "bogus", &[]).0, 3);
+}
+
+/// uhttpd's `/ubus` JSON-RPC endpoint adds `ubus_rpc_session` to every call; OpenWrt's
+/// daemons ignore fields they do not know (blobmsg_parse), and so must we.
+#[test]
+fn session_and_unknown_fields_are_ignored() {
+    let (_fx, listener, _) = start("session");
+    let mut s = register(&listener);
+    let session = blobmsg_string("ubus_rpc_session", "6f1b6e1c4a5d7e8f9a0b1c2d3e4f5a6b");
+    let unknown = blobmsg_int32("verbose", 1);
+    let address = blobmsg_string("address", "2001:db8:1:2::1:9");
+    let plain = call(&mut s, 1, "status", &[]).1.unwrap();
+    for (seq, extra) in [(2, &session), (3, &unknown)] {
+        let (st, json) = call_raw(&mut s, seq, "status", extra);
+        assert_eq!(st, 0, "status with {extra:02x?}");
+        let json = json.expect("status has data");
+        // The same reply as without the field (uptime may have ticked).
+        let strip = |j: &str| {
+            j.lines()
+                .filter(|l| !l.contains("uptime"))
+                .collect::<String>()
+        };
+        assert_eq!(strip(&json), strip(&plain));
+    }
+    let plain = call_raw(&mut s, 4, "explain", &address).1.unwrap();
+    assert!(
+        plain.contains("\"rule\": \"2001:db8:1:2::1:0/112\""),
+        "{plain}"
+    );
+    for (seq, data) in [
+        (5, [session.clone(), address.clone()].concat()),
+        (6, [address.clone(), unknown.clone()].concat()),
+        (
+            7,
+            [unknown.clone(), address.clone(), session.clone()].concat(),
+        ),
+    ] {
+        assert_eq!(
+            call_raw(&mut s, seq, "explain", &data),
+            (0, Some(plain.clone()))
+        );
+    }
+    // A known field of the wrong type is still refused, session or not.
+    let wrong = [session.clone(), blobmsg_int32("address", 1)].concat();
+    assert_eq!(call_raw(&mut s, 8, "explain", &wrong), (2, None));
+    // And a call with only unknown fields still lacks the address.
+    assert_eq!(call_raw(&mut s, 9, "explain", &session), (2, None));
 }
 
 #[test]

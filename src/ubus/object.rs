@@ -1,10 +1,11 @@
 //! Sans-I/O state machine for one object registered on ubus: feed it the bytes read from
 //! the socket, take its events, send what it queues. Mirrors libubus (`libubus-obj.c`
-//! `ubus_add_object` / `ubus_process_invoke`, `libubus-req.c` replies), but also checks
-//! the call's arguments against the method signature, which libubus leaves to handlers.
+//! `ubus_add_object` / `ubus_process_invoke`, `libubus-req.c` replies), and parses the
+//! call's arguments against the method's policy as every OpenWrt handler does with
+//! `blobmsg_parse`, so the handlers get only fields they know, each with its type.
 
-use super::blob::BlobError;
-use super::blobmsg::{BlobmsgBuilder, BlobmsgList, BlobmsgType};
+use super::blob::{self, BlobIter};
+use super::blobmsg::{self as bmsg, BlobmsgBuilder, BlobmsgType};
 use super::error::UbusError;
 use super::msg::{self, attr, FrameReassembler, Message, MsgAttrs, MsgHeader, MsgType};
 
@@ -12,8 +13,8 @@ use super::msg::{self, attr, FrameReassembler, Message, MsgAttrs, MsgHeader, Msg
 /// and registering is the only request this client makes.
 const ADD_OBJECT_SEQ: u16 = 1;
 
-/// A method of the object and its argument signature (name, blobmsg type), published in
-/// ADD_OBJECT and enforced on every call.
+/// A method of the object and its argument policy (name, blobmsg type), published in
+/// ADD_OBJECT as its signature and applied to every call.
 #[derive(Debug)]
 pub struct Method {
     pub name: &'static str,
@@ -44,9 +45,9 @@ pub struct Call {
     /// The caller's client id, the header peer of the reply.
     pub peer: u32,
     pub method: &'static str,
-    /// The DATA payload: blobmsg arguments, read with [`BlobmsgList`]. Every field has a
-    /// name and type from the method's signature (none repeated); absent ones are the
-    /// handler's business.
+    /// The arguments the policy knows, as blobmsg read with [`BlobmsgList`](super::BlobmsgList): each field
+    /// has a name and type from the method's policy, none repeated. Fields the policy does
+    /// not name were dropped; absent ones are the handler's business.
     pub args: Vec<u8>,
     /// The caller asked for no answer (`UBUS_ATTR_NO_REPLY`); `reply` then sends nothing.
     pub no_reply: bool,
@@ -245,7 +246,7 @@ impl Session<'_> {
                 seq: hdr.seq,
                 peer: hdr.peer,
                 method: method.name,
-                args: args.to_vec(),
+                args,
                 no_reply,
             })),
             Err(status) => {
@@ -259,7 +260,7 @@ impl Session<'_> {
         }
     }
 
-    fn check_call<'a>(&self, attrs: &MsgAttrs<'a>) -> Result<(&'static Method, &'a [u8]), Status> {
+    fn check_call(&self, attrs: &MsgAttrs<'_>) -> Result<(&'static Method, Vec<u8>), Status> {
         let name = attrs.str(attr::METHOD).ok_or(Status::InvalidArgument)?;
         let method = self
             .methods
@@ -267,26 +268,36 @@ impl Session<'_> {
             .find(|m| m.name == name)
             .ok_or(Status::MethodNotFound)?;
         let args = attrs.nested(attr::DATA).ok_or(Status::InvalidArgument)?;
-        match args_match(method, args) {
-            Ok(true) => Ok((method, args)),
-            Ok(false) | Err(_) => Err(Status::InvalidArgument),
-        }
+        Ok((method, parse_args(method, args)?))
     }
 }
 
-/// Every argument is well-formed, named in the signature with the same type, and given
-/// at most once. Linear in fields times signature length, whatever the caller sends.
-fn args_match(method: &Method, data: &[u8]) -> Result<bool, BlobError> {
+/// The call's arguments as `blobmsg_parse` (libubox) sees them with the method's policy:
+/// malformed data is refused; plain (unnamed) attributes and fields the policy does not
+/// name are skipped, so callers may add their own (uhttpd and rpcd add
+/// `ubus_rpc_session` to every call); of a repeated field the first counts. Stricter than
+/// `blobmsg_parse` in one point: a known field of another type is refused rather than
+/// treated as absent, so a caller learns that `"address": 1` is wrong. Returns the kept
+/// fields, re-encoded byte for byte. Linear in fields times policy length.
+fn parse_args(method: &Method, data: &[u8]) -> Result<Vec<u8>, Status> {
     let mut seen = vec![false; method.args.len()];
-    for field in BlobmsgList::new(data).iter() {
-        let field = field?;
-        let Some(i) = method.args.iter().position(|&(n, _)| n == field.name) else {
-            return Ok(false);
-        };
-        if seen[i] || method.args[i].1 != field.value.blobmsg_type() {
-            return Ok(false);
+    let mut kept = Vec::new();
+    for attr in BlobIter::new(data) {
+        let attr = attr.map_err(|_| Status::InvalidArgument)?;
+        if !attr.is_extended() {
+            continue;
         }
-        seen[i] = true;
+        let field = bmsg::decode_field(attr).map_err(|_| Status::InvalidArgument)?;
+        let Some(i) = method.args.iter().position(|&(n, _)| n == field.name) else {
+            continue;
+        };
+        if method.args[i].1 != field.value.blobmsg_type() {
+            return Err(Status::InvalidArgument);
+        }
+        if !seen[i] {
+            seen[i] = true;
+            blob::put_attr(&mut kept, attr.id(), true, attr.payload());
+        }
     }
-    Ok(true)
+    Ok(kept)
 }

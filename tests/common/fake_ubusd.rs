@@ -1,5 +1,5 @@
 //! A fake ubusd for the daemon tests: frames built by hand from the wire rules in
-//! ../shared/fixtures/ubus (README), independently of the crate's own codec; only the
+//! tests/fixtures/ubus (README), independently of the crate's own codec; only the
 //! daemon's replies are decoded with it. `register` plays ubusd's side of a connection up to
 //! the object's registration, `call` invokes a method.
 
@@ -35,13 +35,22 @@ pub fn cstr(s: &str) -> Vec<u8> {
 
 /// A blobmsg string attribute (extended bit, type 3, name header padded to 4).
 pub fn blobmsg_string(name: &str, value: &str) -> Vec<u8> {
+    blobmsg(3, name, &cstr(value))
+}
+
+/// A blobmsg INT32 attribute (type 5), as the CLI encodes a JSON number that fits.
+pub fn blobmsg_int32(name: &str, value: i32) -> Vec<u8> {
+    blobmsg(5, name, &value.to_be_bytes())
+}
+
+fn blobmsg(kind: u32, name: &str, value: &[u8]) -> Vec<u8> {
     let mut body = (name.len() as u16).to_be_bytes().to_vec();
     body.extend_from_slice(&cstr(name));
     while (body.len()) % 4 != 0 {
         body.push(0);
     }
-    body.extend_from_slice(&cstr(value));
-    let mut a = (0x8000_0000u32 | 3 << 24 | (4 + body.len()) as u32)
+    body.extend_from_slice(value);
+    let mut a = (0x8000_0000u32 | kind << 24 | (4 + body.len()) as u32)
         .to_be_bytes()
         .to_vec();
     a.extend_from_slice(&body);
@@ -142,15 +151,20 @@ pub fn call(
     method: &str,
     args: &[(&str, &str)],
 ) -> (u32, Option<String>) {
-    let mut data = Vec::new();
-    for (k, v) in args {
-        data.extend(blobmsg_string(k, v));
-    }
+    let data: Vec<u8> = args
+        .iter()
+        .flat_map(|(k, v)| blobmsg_string(k, v))
+        .collect();
+    call_raw(s, seq, method, &data)
+}
+
+/// Invokes `method` with `data` (blobmsg attributes) as its arguments.
+pub fn call_raw(s: &mut UnixStream, seq: u16, method: &str, data: &[u8]) -> (u32, Option<String>) {
     let mut attrs = attr(3, &OBJID.to_be_bytes());
     attrs.extend(attr(4, &cstr(method)));
     attrs.extend(attr(12, &cstr("root")));
     attrs.extend(attr(13, &cstr("root")));
-    attrs.extend(attr(7, &data));
+    attrs.extend(attr(7, data));
     s.write_all(&frame(INVOKE, seq, CALLER, &attrs)).unwrap();
     let mut json = None;
     loop {
