@@ -109,6 +109,10 @@ impl Bus {
                         format!("ubusd does not accept connections on {path}"),
                         false,
                     ),
+                    ErrorKind::WouldBlock => (
+                        format!("ubusd's queue of new connections on {path} is full"),
+                        false,
+                    ),
                     _ => (format!("{path}: {e}"), false),
                 };
                 self.fail(now_ns, error, wait_for_watch);

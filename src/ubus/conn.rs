@@ -25,7 +25,7 @@ impl<H> UbusConnection<H> {
     /// Connect to ubusd's socket (`/var/run/ubus/ubus.sock` on OpenWrt). Registration
     /// starts when ubusd's HELLO is read by [`on_readable`](Self::on_readable).
     pub fn connect(path: &Path, object: ObjectClient<H>) -> io::Result<Self> {
-        let stream = UnixStream::connect(path)?;
+        let stream = crate::sys::unix::connect_nonblocking(path)?;
         Self::from_stream(stream, object)
     }
 
@@ -65,9 +65,10 @@ impl<H> UbusConnection<H> {
 
     /// Read everything available and hand each event to `handler` as it comes, so a call
     /// right behind the registration already sees it; a call is answered with the
-    /// handler's result (ignored for other events). Then try to flush the replies. Returns `Err` when ubusd closed the connection (`UnexpectedEof`)
-    /// or the session broke (`InvalidData`); the daemon then drops this connection and
-    /// may reconnect later with a fresh [`ObjectClient`].
+    /// handler's result (ignored for other events). Then try to flush the replies.
+    /// Returns `Err` when ubusd closed the connection (`UnexpectedEof`) or the session
+    /// broke (`InvalidData`); the daemon then drops this connection and may reconnect
+    /// later with a fresh [`ObjectClient`].
     pub fn on_readable(
         &mut self,
         mut handler: impl FnMut(&Event<H>) -> Result<Option<Vec<u8>>, Status>,
