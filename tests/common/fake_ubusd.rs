@@ -193,6 +193,7 @@ pub enum AddObject {
 }
 
 /// One registered connection: the ids ubusd gave it.
+#[derive(Debug)]
 pub struct Session {
     pub stream: UnixStream,
     pub client_id: u32,
