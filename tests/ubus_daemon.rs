@@ -107,6 +107,20 @@ fn spawn_daemon(wrapper: &[&str], dir: &Path, sock: &Path) -> Child {
         .unwrap()
 }
 
+/// The daemon on a fresh directory with ubusd's socket at `run/ubus.sock`, neither of
+/// which exists yet.
+fn start_without_ubusd(name: &str) -> (Fixture, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("ndpr-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let sock = dir.join("run/ubus.sock");
+    let device = format!("ndpt{}", std::process::id() % 100_000);
+    write_config(&dir, &device, &["2001:db8:1:2::1:0/112"]);
+    let daemon = spawn_daemon(&[], &dir, &sock);
+    (Fixture::new(dir, daemon), sock)
+}
+
+/// The daemon with the fake ubusd listening before it starts.
 fn start(name: &str) -> (Fixture, UnixListener, PathBuf) {
     let dir = std::env::temp_dir().join(format!("ndpr-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -430,6 +444,37 @@ fn ubusd_restart_resets_the_backoff() {
         took < Duration::from_secs(1),
         "re-registration took {took:?}"
     );
+    assert_eq!(call(&mut s, 1, "status", &[]).0, 0);
+}
+
+/// No ubusd at all, not even its directory (a host without it, or early boot): one line,
+/// no timer (the directory's parent is watched), and registration as soon as ubusd
+/// creates its directory and socket.
+#[test]
+fn missing_ubusd_sets_no_timer_and_is_noticed_when_it_appears() {
+    let (mut fx, sock) = start_without_ubusd("absent");
+    std::thread::sleep(Duration::from_millis(1500));
+    let from = fx.log().len();
+    signal(&fx, "-USR1");
+    let dump = fx.wait_line(from, "ubus state=");
+    assert!(
+        dump.contains("ubus state=waiting ") && !dump.contains("next_try_in_ms"),
+        "{dump}"
+    );
+    let ubus_lines: Vec<_> = fx.log().iter().filter(|l| l.contains("ubus:")).collect();
+    assert_eq!(ubus_lines.len(), 1, "{ubus_lines:#?}");
+    assert!(
+        ubus_lines[0].ends_with("does not exist; registering when ubusd creates it"),
+        "{}",
+        ubus_lines[0]
+    );
+    // ubusd starts: directory first, then the socket.
+    let appeared = Instant::now();
+    std::fs::create_dir(sock.parent().unwrap()).unwrap();
+    let listener = UnixListener::bind(&sock).unwrap();
+    let mut s = register(&listener);
+    let took = appeared.elapsed();
+    assert!(took < Duration::from_secs(1), "registration took {took:?}");
     assert_eq!(call(&mut s, 1, "status", &[]).0, 0);
 }
 

@@ -59,29 +59,40 @@ pub struct Bus {
     path: PathBuf,
     conn: Option<UbusConnection<Handler>>,
     watch: Option<DirWatch>,
+    /// The watch is on the socket's directory itself, not on an ancestor waiting for it.
+    watching_dir: bool,
     link: Reconnect,
 }
 
 impl Bus {
     pub fn new(path: PathBuf, now_ns: u64) -> Bus {
-        let watch = match DirWatch::new(socket_dir(&path)) {
-            Ok(w) => Some(w),
-            Err(e) => {
-                log_info!(
-                    "ubus: cannot watch {} ({e}); retrying on a timer only",
-                    socket_dir(&path).display()
-                );
-                None
-            }
-        };
         let mut bus = Bus {
             path,
             conn: None,
-            watch,
+            watch: None,
+            watching_dir: false,
             link: Reconnect::new(now_ns),
         };
         bus.connect(now_ns);
         bus
+    }
+
+    /// Watches the socket's directory, or while it does not exist (ubusd creates it at
+    /// start; a host without ubusd has none) the nearest ancestor that does, so that even
+    /// then no timer is needed.
+    fn update_watch(&mut self) {
+        if self.watching_dir {
+            return;
+        }
+        let dir = socket_dir(&self.path);
+        for (i, candidate) in dir.ancestors().enumerate() {
+            if let Ok(w) = DirWatch::new(candidate) {
+                self.watching_dir = i == 0;
+                self.watch = Some(w);
+                return;
+            }
+        }
+        self.watch = None;
     }
 
     /// Tries to connect; a failure is scheduled for a retry.
@@ -89,10 +100,8 @@ impl Bus {
         if self.conn.is_some() {
             return;
         }
-        if self.watch.is_none() {
-            // The directory may exist by now (ubusd creates it at start).
-            self.watch = DirWatch::new(socket_dir(&self.path)).ok();
-        }
+        // Before connecting, so a socket created in between is seen by one or the other.
+        self.update_watch();
         let client = ObjectClient::new(OBJECT, &METHODS);
         match UbusConnection::connect(&self.path, client) {
             Ok(c) => {
@@ -103,7 +112,7 @@ impl Bus {
             Err(e) => {
                 let path = self.path.display();
                 let (error, wait_for_watch) = match e.kind() {
-                    // The watch announces the socket; without one, poll on the timer.
+                    // The watch announces the socket; without one, retry on the timer.
                     ErrorKind::NotFound => (format!("{path} does not exist"), self.watch.is_some()),
                     ErrorKind::ConnectionRefused => (
                         format!("ubusd does not accept connections on {path}"),
@@ -124,6 +133,8 @@ impl Bus {
         self.conn = None;
         let try_no = self.link.retries() + 1;
         match self.link.failed(now_ns, error, wait_for_watch) {
+            // No ubusd (yet) is normal on a host without it and at boot.
+            Some(line) if wait_for_watch => log_info!("{line}"),
             Some(line) => log_warn!("{line}"),
             None => log_debug!(
                 "ubus: try {try_no} failed the same way: {}",
@@ -157,7 +168,8 @@ impl Bus {
         self.watch.as_ref().map(|w| w.as_raw_fd())
     }
 
-    /// Something was created in the socket's directory: maybe ubusd is back.
+    /// Something was created in the socket's directory (or the ancestor watched until it
+    /// exists): maybe ubusd is back.
     pub fn on_watch(&mut self, now_ns: u64) {
         if let Some(w) = &self.watch {
             w.drain();
