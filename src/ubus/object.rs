@@ -59,9 +59,10 @@ pub struct Call<H: 'static = ()> {
     pub peer: u32,
     /// The method's row of the table.
     pub method: &'static Method<H>,
-    /// The arguments the policy knows, as blobmsg read with [`BlobmsgList`](super::BlobmsgList): each field
-    /// has a name and type from the method's policy, none repeated. Fields the policy does
-    /// not name were dropped; absent ones are the handler's business.
+    /// The arguments the policy knows, as blobmsg (read them with
+    /// [`BlobmsgList`](super::BlobmsgList)): each field has a name and type from the
+    /// method's policy, none repeated. Fields the policy does not name were dropped;
+    /// absent ones are the handler's business.
     pub args: Vec<u8>,
     /// The caller asked for no answer (`UBUS_ATTR_NO_REPLY`); `reply` then sends nothing.
     pub no_reply: bool,
