@@ -147,7 +147,7 @@ impl Uplink {
             Some((ifindex, _)) => (LinkState::Armed, Some(ifindex)),
         };
         let Some(ifindex) = want_index else {
-            self.memberships = None;
+            self.drop_groups();
             if self.socket.take().is_some() {
                 log_info!("disarmed device={device} state={}", state.as_str());
             }
@@ -204,9 +204,15 @@ impl Uplink {
         }
     }
 
+    /// Leaves every group (closing the sockets); a join error no longer applies.
+    fn drop_groups(&mut self) {
+        self.memberships = None;
+        self.group_error = None;
+    }
+
     fn fail(&mut self, device: &str, why: &str) {
         self.socket = None;
-        self.memberships = None;
+        self.drop_groups();
         self.state = LinkState::Failed;
         // Log a problem once, not on every netlink event that re-checks it.
         if self.last_error.as_deref() != Some(why) {
