@@ -3,7 +3,6 @@
 
 use crate::sys::mcast::GroupSocket;
 use crate::sys::SysError;
-use std::collections::BTreeSet;
 use std::net::Ipv6Addr;
 
 /// Memberships per socket. The kernel charges each one (a `struct ipv6_mc_socklist`, 40
@@ -17,7 +16,7 @@ const PER_SOCKET: usize = 128;
 
 struct Held {
     socket: GroupSocket,
-    groups: BTreeSet<Ipv6Addr>,
+    groups: Vec<Ipv6Addr>,
 }
 
 /// The groups joined on one interface index. Dropping it closes the sockets, which leaves
@@ -48,21 +47,24 @@ impl Memberships {
         self.held.iter().any(|h| h.groups.contains(group))
     }
 
-    /// Leaves every group not in `wanted` and joins every missing one. Stops at the first
-    /// failed join; what is still missing is joined on the next call.
-    pub fn update(&mut self, wanted: &BTreeSet<Ipv6Addr>) -> Result<(), SysError> {
+    /// Leaves every group not in `wanted` (sorted) and joins every missing one. Stops at
+    /// the first failed join; what is still missing is joined on the next call.
+    pub fn update(&mut self, wanted: &[Ipv6Addr]) -> Result<(), SysError> {
         let ifindex = self.ifindex;
         let mut result = Ok(());
         for h in &mut self.held {
-            let stale: Vec<Ipv6Addr> = h.groups.difference(wanted).copied().collect();
-            for group in stale {
-                // Forgotten even when the kernel refuses: it has no such membership then
-                // (the device went away and took it along).
-                h.groups.remove(&group);
-                if let Err(e) = h.socket.leave(ifindex, &group) {
-                    result = result.and(Err(e));
+            let socket = &h.socket;
+            // Forgotten even when the kernel refuses the leave: it has no such membership
+            // then (the device went away and took it along).
+            h.groups.retain(|group| {
+                let keep = wanted.binary_search(group).is_ok();
+                if !keep {
+                    if let Err(e) = socket.leave(ifindex, group) {
+                        result = Err(e);
+                    }
                 }
-            }
+                keep
+            });
         }
         self.held.retain(|h| !h.groups.is_empty());
         for group in wanted {
@@ -75,14 +77,14 @@ impl Memberships {
                     let socket = GroupSocket::open()?;
                     self.held.push(Held {
                         socket,
-                        groups: BTreeSet::new(),
+                        groups: Vec::new(),
                     });
                     self.held.len() - 1
                 }
             };
             let h = &mut self.held[slot];
             h.socket.join(ifindex, group)?;
-            h.groups.insert(*group);
+            h.groups.push(*group);
         }
         result
     }

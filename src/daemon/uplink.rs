@@ -10,7 +10,6 @@ use crate::state::rtnl::IfName;
 use crate::sys::packet::{PacketSocket, RecvBatch, SendBatch, BATCH};
 use crate::wire::{self, NaFrame, NA_FRAME_LEN};
 use crate::{log_debug, log_info, log_notice, log_warn};
-use std::collections::BTreeSet;
 
 /// Whether the uplink is receiving, as status shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -183,8 +182,7 @@ impl Uplink {
             .memberships
             .get_or_insert_with(|| Memberships::new(ifindex));
         let before = memberships.len();
-        let none = BTreeSet::new();
-        let result = memberships.update(self.plan.groups().unwrap_or(&none));
+        let result = memberships.update(self.plan.groups().unwrap_or(&[]));
         let joined = memberships.len();
         match result {
             Ok(()) => self.group_error = None,
