@@ -44,7 +44,7 @@ impl GroupPlan {
 /// Bounded work: within one prefix of /104 or longer, distinct addresses have distinct
 /// groups, so a prefix is walked at most until it alone passes the cap; excluded runs are
 /// skipped whole, each once. At most `answered.len() * (cap + 1 + excludes.len())` steps,
-/// and never more than `2 * cap + 1` groups held.
+/// and never more than `cap + 1` groups held.
 pub fn plan(answered: &[Ipv6Net], excludes: &[Ipv6Net], cap: usize) -> GroupPlan {
     let mut groups = Vec::new();
     for prefix in answered {
@@ -54,8 +54,6 @@ pub fn plan(answered: &[Ipv6Net], excludes: &[Ipv6Net], cap: usize) -> GroupPlan
         let first = u128::from(prefix.network());
         let last = u128::from(prefix.broadcast());
         let mut addr = first;
-        // Distinct within the prefix, so this many distinct groups.
-        let mut taken = 0usize;
         loop {
             let ip = Ipv6Addr::from(addr);
             // Past the exclude that reaches furthest, so one step skips as much as possible.
@@ -67,9 +65,13 @@ pub fn plan(answered: &[Ipv6Net], excludes: &[Ipv6Net], cap: usize) -> GroupPlan
             let next = match skip {
                 Some(end) => end,
                 None => {
-                    groups.push(solicited_node(&ip));
-                    taken += 1;
-                    if taken > cap {
+                    // Kept sorted and unique by inserting in place: less code than a sort,
+                    // and the vector never holds more than cap + 1.
+                    let group = solicited_node(&ip);
+                    if let Err(at) = groups.binary_search(&group) {
+                        groups.insert(at, group);
+                    }
+                    if groups.len() > cap {
                         return GroupPlan::OverCap;
                     }
                     addr
@@ -79,11 +81,6 @@ pub fn plan(answered: &[Ipv6Net], excludes: &[Ipv6Net], cap: usize) -> GroupPlan
                 break;
             }
             addr = next + 1;
-        }
-        groups.sort_unstable();
-        groups.dedup();
-        if groups.len() > cap {
-            return GroupPlan::OverCap;
         }
     }
     GroupPlan::Join(groups)
