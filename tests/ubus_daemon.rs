@@ -158,6 +158,11 @@ fn status_reload_explain_and_broken_file() {
         "\"ns_received\": 0",
         "\"out_of_range\": 0",
         "\"config\": \"",
+        // Not armed: no reception at all; the /112 is past the cap of 256 groups.
+        "\"mode\": \"none\"",
+        "\"groups_joined\": 0",
+        "\"over_cap\": \"",
+        "\"group_cap\": 256",
     ] {
         assert!(json.contains(needle), "status lacks {needle}:\n{json}");
     }
@@ -596,6 +601,9 @@ fn status_of_an_armed_uplink_counts_real_traffic() {
         "\"na_sent\": 1",
         "\"out_of_range\": 1",
         "\"excluded\": 1",
+        // The /112 is past the cap: all-multicast reception alone.
+        "\"mode\": \"allmulti\"",
+        "\"groups_joined\": 0",
     ] {
         assert!(json.contains(needle), "status lacks {needle}:\n{json}");
     }

@@ -6,6 +6,7 @@
 use super::reconnect::{Phase, Reconnect};
 use super::State;
 use crate::config::values::{word_for, SOURCE_POLICIES};
+use crate::core::groups::GROUP_CAP;
 use crate::core::responder::{self, Coverage, DropReason};
 use crate::sys::inotify::DirWatch;
 use crate::sys::time::monotonic_ns;
@@ -286,6 +287,18 @@ pub fn status(state: &State, ubus: &Reconnect) -> Vec<u8> {
         b.put_bool("override", cfg.override_flag);
         b.put_u32("rate_limit", cfg.rate_limit.rate);
         b.put_u32("source_rate_limit", cfg.source_rate_limit.rate);
+        let mt = b.open_table("multicast");
+        b.put_string("mode", u.multicast_mode().as_str());
+        b.put_u32("groups_joined", u.groups_joined() as u32);
+        match u.group_plan().groups() {
+            Some(g) => b.put_u32("groups_needed", g.len() as u32),
+            None => b.put_string("over_cap", "the rules span more groups than the cap"),
+        }
+        b.put_u32("group_cap", GROUP_CAP as u32);
+        if let Some(e) = &u.group_error {
+            b.put_string("error", e);
+        }
+        b.close(mt);
         let c = u.responder.counters();
         let ct = b.open_table("counters");
         b.put_u64("ns_received", c.ns_received);

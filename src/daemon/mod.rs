@@ -3,6 +3,7 @@
 //! link or config changes, it never wakes up.
 
 pub mod bus;
+mod memberships;
 pub mod reconnect;
 mod uplink;
 
@@ -104,7 +105,7 @@ impl State {
             let uplink = match same {
                 Some(i) => {
                     let mut u = old.swap_remove(i);
-                    u.responder.reconfigure(cfg.clone(), now);
+                    u.reconfigure(cfg.clone(), now);
                     u
                 }
                 None => Uplink::new(cfg.clone(), now),
@@ -136,10 +137,12 @@ impl State {
         for u in &self.uplinks {
             let c = u.responder.counters();
             let mut line = format!(
-                "counters uplink={} device={} state={} ns_received={} na_sent={} send_errors={}",
+                "counters uplink={} device={} state={} multicast={} groups={} ns_received={} na_sent={} send_errors={}",
                 u.config().name,
                 u.config().device,
                 u.state.as_str(),
+                u.multicast_mode().as_str(),
+                u.groups_joined(),
                 c.ns_received,
                 c.na_sent,
                 c.send_errors

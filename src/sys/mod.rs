@@ -4,6 +4,7 @@
 
 pub mod bpf;
 pub mod inotify;
+pub mod mcast;
 pub mod netlink;
 pub mod packet;
 pub mod poll;

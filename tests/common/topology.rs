@@ -47,11 +47,13 @@ impl RouterMode {
     }
 }
 
-/// The namespaces tests run commands in (the lab also has `hv` and `ct`).
+/// The namespaces tests run commands in (the lab also has `ct`).
 #[derive(Clone, Copy, Debug)]
 pub enum Role {
     Router,
     Server,
+    /// The hypervisor with the bridge `br0` (ports `p-router`, `p-server`).
+    Hypervisor,
 }
 
 impl Role {
@@ -59,6 +61,7 @@ impl Role {
         match self {
             Role::Router => "router",
             Role::Server => "server",
+            Role::Hypervisor => "hv",
         }
     }
 }
