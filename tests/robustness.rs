@@ -1,11 +1,14 @@
 //! Robustness of the daemon (issue 5), in the namespace lab: devices that appear, go down
 //! and come back with another MAC; no busy loop or log flood meanwhile; bursts of malformed
-//! frames; reloads and a ubusd restart under load; running with only CAP_NET_RAW. Needs
+//! frames; reloads, a ubusd restart and ubusd refusing the object under load; running with
+//! only CAP_NET_RAW. Needs
 //! root; `scripts/test.sh` runs it with `--ignored`.
 
 mod common;
 
-use common::fake_ubusd::{call, register};
+use common::fake_ubusd::{
+    accept, call, handshake, register, register_within, AddObject, ACL_REFUSAL,
+};
 use common::{uci_uplink, ConfigDir, Lab, Responder, RouterMode, CT_ADDR, CT_NET};
 use common::{ROUTER_IF, SERVER_MAC, UPLINK};
 use std::collections::{BTreeSet, HashMap};
@@ -437,6 +440,57 @@ fn ubusd_restart_under_load_reregisters_within_two_seconds_and_loses_no_answer()
         field(&result, "answered") as u64,
         "{}",
         counters.line
+    );
+}
+
+/// ubusd refusing the object (status 2, as for an ACL it has not read yet) while NS arrive
+/// at 10k/s: every one is answered, the daemon tries a few times on its backoff schedule,
+/// and it registers once ubusd accepts.
+#[test]
+#[ignore = "needs root and network namespaces; run by scripts/test.sh"]
+fn ubusd_refusing_the_object_under_load_loses_no_answer() {
+    const SECONDS: f64 = 4.0;
+    let lab = Lab::new(RouterMode::LinkLocal);
+    let dir = ConfigDir::new("ubus-refused");
+    dir.write(&loaded_uplink("2001:db8:1:2::2:0/112"));
+    let sock = dir.ubus_socket();
+    let sock_arg = sock.to_str().expect("utf-8 path").to_string();
+    let listener = UnixListener::bind(&sock).expect("bind the fake ubusd");
+    let mut responder = lab.spawn_daemon(&[], &["-f", "-c", dir.arg(), "-s", &sock_arg]);
+    // ubusd leaves refused connections open; the daemon closes them.
+    let mut refused = Vec::new();
+    let first = accept(&listener, Duration::from_secs(5)).expect("the daemon's first try");
+    refused.push(handshake(first, AddObject::Refuse(ACL_REFUSAL)).unwrap_err());
+    responder.wait_armed(UPLINK);
+
+    let load = lab.start_load(ROUTER_IF, CT_NET, LOAD_RATE, SECONDS);
+    let began = Instant::now();
+    let mut tries = 1;
+    let during = Duration::from_secs_f64(SECONDS);
+    while let Some(conn) = accept(&listener, during.saturating_sub(began.elapsed())) {
+        tries += 1;
+        refused.push(handshake(conn, AddObject::Refuse(ACL_REFUSAL)).unwrap_err());
+    }
+    let result = load.finish(Duration::from_secs(30));
+    assert_all_answered(&result, SECONDS);
+    // Tries at 0, 1 and 3 s (then 7 s): never more than a handful.
+    assert!((2..=4).contains(&tries), "{tries} tries");
+    let ubus_lines = responder
+        .log()
+        .iter()
+        .filter(|l| l.contains("ubus:"))
+        .count();
+    assert_eq!(ubus_lines, 1, "{:#?}", responder.log());
+
+    let mut conn = register_within(&listener, Duration::from_secs(10));
+    let json = call(&mut conn, 1, "status", &[])
+        .1
+        .expect("status has data");
+    assert!(json.contains(&format!("\"retries\": {tries}")), "{json}");
+    assert!(json.contains("\"state\": \"armed\""), "{json}");
+    eprintln!(
+        "{tries} tries while refused under load; all {} NS answered",
+        field(&result, "answered")
     );
 }
 

@@ -3,6 +3,7 @@
 //! link or config changes, it never wakes up.
 
 pub mod bus;
+pub mod reconnect;
 mod uplink;
 
 use crate::cli::{RunOptions, Source};
@@ -208,7 +209,7 @@ impl Daemon {
             signals,
             netlink,
             dump: DumpPhase::Links,
-            bus: opts.ubus_socket.map(Bus::new),
+            bus: opts.ubus_socket.map(|path| Bus::new(path, now)),
             pollfds: Vec::new(),
         })
     }
@@ -228,8 +229,15 @@ impl Daemon {
         );
         loop {
             self.fill_pollfds();
-            // No timeout unless a ubus reconnect is pending: idle means asleep.
-            let timeout = self.bus.as_ref().and_then(Bus::timeout_ms).unwrap_or(-1);
+            // No timeout unless a ubus retry is pending: idle means asleep.
+            let timeout = match self.bus.as_ref().and_then(Bus::retry_at) {
+                // Rounded up: waking before the retry is due would only loop back here.
+                Some(at) => at
+                    .saturating_sub(monotonic_ns())
+                    .div_ceil(1_000_000)
+                    .min(i32::MAX as u64) as i32,
+                None => -1,
+            };
             poll::poll(&mut self.pollfds, timeout).map_err(|e| e.to_string())?;
             let now = monotonic_ns();
             // Packets first: they are what the daemon is for.
@@ -246,13 +254,13 @@ impl Daemon {
             let ubus = self.pollfds[SLOT_UBUS].revents;
             if let Some(bus) = self.bus.as_mut() {
                 if ubus & POLLOUT != 0 {
-                    bus.on_ready(true, &mut self.state);
+                    bus.on_ready(now, true, &mut self.state);
                 }
                 if ubus & !POLLOUT != 0 {
-                    bus.on_ready(false, &mut self.state);
+                    bus.on_ready(now, false, &mut self.state);
                 }
                 if self.pollfds[SLOT_UBUS_WATCH].revents != 0 {
-                    bus.on_watch();
+                    bus.on_watch(now);
                 }
                 bus.on_tick(now);
             }
@@ -269,7 +277,12 @@ impl Daemon {
                         Signal::Reload => {
                             let _ = self.state.reload();
                         }
-                        Signal::DumpCounters => self.state.log_counters(),
+                        Signal::DumpCounters => {
+                            self.state.log_counters();
+                            if let Some(bus) = &self.bus {
+                                bus.log_state(monotonic_ns());
+                            }
+                        }
                     }
                 }
             }

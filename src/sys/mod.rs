@@ -9,6 +9,7 @@ pub mod packet;
 pub mod poll;
 pub mod signal;
 pub mod time;
+pub mod unix;
 
 use std::fmt;
 use std::io;

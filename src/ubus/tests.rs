@@ -18,10 +18,12 @@ static NDP_METHODS: [Method; 2] = [
     Method {
         name: "status",
         args: &[],
+        handler: (),
     },
     Method {
         name: "reload",
         args: &[],
+        handler: (),
     },
 ];
 
@@ -30,14 +32,17 @@ static EXAMPLE_METHODS: [Method; 3] = [
     Method {
         name: "hello",
         args: &[("id", BlobmsgType::Int32), ("msg", BlobmsgType::String)],
+        handler: (),
     },
     Method {
         name: "watch",
         args: &[("id", BlobmsgType::Int32), ("counter", BlobmsgType::Int32)],
+        handler: (),
     },
     Method {
         name: "count",
         args: &[("to", BlobmsgType::Int32), ("string", BlobmsgType::String)],
+        handler: (),
     },
 ];
 
@@ -132,7 +137,7 @@ fn status_reply_matches_recording() {
     let invoke = Message::parse(&recorded[0]).unwrap().header;
     assert_eq!((call.seq, call.peer), (invoke.seq, invoke.peer));
     assert_eq!(
-        (call.method, call.args.as_slice(), call.no_reply),
+        (call.method.name, call.args.as_slice(), call.no_reply),
         ("status", &[][..], false)
     );
     client.reply(&call, Ok(Some(recorded_status_reply(0))));
@@ -146,7 +151,7 @@ fn status_reply_matches_recording() {
 fn reload_replies_status_only() {
     let mut client = ndp_client();
     let call = single_call(invoke(&mut client, "05-call-reload.txt"));
-    assert_eq!(call.method, "reload");
+    assert_eq!(call.method.name, "reload");
     client.reply(&call, Ok(None));
     assert_eq!(
         take_outgoing(&mut client),
@@ -171,7 +176,10 @@ fn unknown_argument_is_ignored_like_libubus_server() {
     // the reply bytes.
     let mut client = ndp_client();
     let call = single_call(invoke(&mut client, "07-call-status-with-args.txt"));
-    assert_eq!((call.method, call.args.as_slice()), ("status", &[][..]));
+    assert_eq!(
+        (call.method.name, call.args.as_slice()),
+        ("status", &[][..])
+    );
     let recorded = to_ubusd("07-call-status-with-args.txt");
     client.reply(&call, Ok(Some(data_payload(&recorded[0]))));
     assert_eq!(take_outgoing(&mut client), recorded.concat());
@@ -182,10 +190,12 @@ static EXPLAIN_METHODS: [Method; 3] = [
     Method {
         name: "status",
         args: &[],
+        handler: (),
     },
     Method {
         name: "reload",
         args: &[],
+        handler: (),
     },
     Method {
         name: "explain",
@@ -193,6 +203,7 @@ static EXPLAIN_METHODS: [Method; 3] = [
             ("address", BlobmsgType::String),
             ("interface", BlobmsgType::String),
         ],
+        handler: (),
     },
 ];
 
@@ -247,7 +258,10 @@ fn session_and_unknown_fields_are_ignored_for_status() {
         extra(&mut args);
         client.receive(&invoke_with("status", &args.finish()));
         let call = single_call(drain_events(&mut client));
-        assert_eq!((call.method, call.args.as_slice()), ("status", &[][..]));
+        assert_eq!(
+            (call.method.name, call.args.as_slice()),
+            ("status", &[][..])
+        );
         // Answered exactly as the recorded status call without arguments.
         client.reply(&call, Ok(Some(recorded_status_reply(0))));
         assert_eq!(
@@ -272,7 +286,7 @@ fn session_and_unknown_fields_are_ignored_for_explain() {
     let mut client = explain_client();
     client.receive(&invoke_with("explain", &args.finish()));
     let call = single_call(drain_events(&mut client));
-    assert_eq!(call.method, "explain");
+    assert_eq!(call.method.name, "explain");
     assert_eq!(call.args, only_address);
     let list = BlobmsgList::new(&call.args);
     assert_eq!(
@@ -323,7 +337,7 @@ fn wrongly_typed_argument_is_invalid_like_example_server() {
 fn call_with_typed_arguments_matches_example_server() {
     let mut client = register("20-example-server-register.txt", "test", &EXAMPLE_METHODS);
     let call = single_call(invoke(&mut client, "22-example-call-hello-deferred-fd.txt"));
-    assert_eq!(call.method, "hello");
+    assert_eq!(call.method.name, "hello");
     let args = BlobmsgList::new(&call.args);
     assert_eq!(args.get("id").unwrap(), Some(BlobmsgValue::Int32(1)));
     let Some(BlobmsgValue::String(text)) = args.get("msg").unwrap() else {
@@ -459,14 +473,17 @@ fn ndp_session() -> (Vec<u8>, Vec<u8>) {
 }
 
 /// The recorded server's behaviour: status with a reload counter, reload bumps it.
-fn ndp_handler(reloads: &mut u32) -> impl FnMut(&Call) -> Result<Option<Vec<u8>>, Status> + '_ {
-    move |call| match call.method {
-        "status" => Ok(Some(recorded_status_reply(*reloads))),
-        "reload" => {
-            *reloads += 1;
-            Ok(None)
-        }
-        _ => Err(Status::MethodNotFound),
+fn ndp_handler(reloads: &mut u32) -> impl FnMut(&Event) -> Result<Option<Vec<u8>>, Status> + '_ {
+    move |event| match event {
+        Event::Call(call) => match call.method.name {
+            "status" => Ok(Some(recorded_status_reply(*reloads))),
+            "reload" => {
+                *reloads += 1;
+                Ok(None)
+            }
+            _ => Err(Status::MethodNotFound),
+        },
+        Event::Registered { .. } => Ok(None),
     }
 }
 
@@ -479,8 +496,8 @@ fn run_session(parts: &[&[u8]]) -> Vec<u8> {
     for part in parts {
         client.receive(part);
         while let Some(event) = client.next_event().unwrap() {
+            let result = handler(&event);
             if let Event::Call(call) = event {
-                let result = handler(&call);
                 client.reply(&call, result);
             }
         }
@@ -557,7 +574,7 @@ fn end_to_end_connect_to_listener_in_temp_dir() {
         .unwrap();
     let register = from_ubusd("01-server-register.txt");
     ubusd.write_all(&register[0]).unwrap();
-    let mut handler = |_: &Call| Err(Status::UnknownError);
+    let mut handler = |_: &Event| Err(Status::UnknownError);
     conn.on_readable(&mut handler).unwrap();
     let add = &to_ubusd("01-server-register.txt")[0];
     assert_eq!(&read_exact_from(&mut ubusd, add.len()), add);

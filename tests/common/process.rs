@@ -64,3 +64,15 @@ pub fn ip(args: &[&str]) {
         .expect("run ip");
     checked(&format!("ip {}", args.join(" ")), output);
 }
+
+/// CPU time `pid` used so far, user plus system, from /proc/PID/stat (proc(5): utime and
+/// stime, fields 14 and 15, in clock ticks; Linux reports them in USER_HZ = 100).
+pub fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("read /proc/PID/stat");
+    // The command name (field 2) may hold spaces; fields after it are plain.
+    let after_name = &stat[stat.rfind(')').expect("comm in stat") + 1..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| -> u64 { fields[i].parse().expect("tick count") };
+    // fields[0] is field 3 (state), so utime (14) and stime (15) are at 11 and 12.
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
