@@ -376,7 +376,9 @@ check "an NS for $COVERED from $PEER is answered with $UPLINK's MAC" [ "$answere
 check "an NS for $UNCOVERED (outside the prefix) is not answered" [ -z "$(ns_answer "$UNCOVERED")" ]
 
 # ---- logd (before any reload: each one logs its "configuration loaded") ------------
-daemon_log() { inside 'logread -e ndpresponder' | sed 's/^.*ndpresponder\[[0-9]*\]: //'; }
+daemon_log() { # the daemon's own lines (not ubusd's about its ACL file), message only
+	inside 'logread' | sed -n 's/^.* ndpresponder\[[0-9]*\]: //p'
+}
 log_now=$(daemon_log)
 check "logread holds the start line" grep -q '^started, version ' <<< "$log_now"
 # Each reload logs "configuration loaded" again (procd's reload trigger that started the

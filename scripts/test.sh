@@ -58,7 +58,7 @@ bash scripts/test-packages.sh
 
 step "OpenWrt's real userland: procd, ujail, ubusd, rpcd, uhttpd, opkg"
 # A stage built as README.md says; where one was built on this machine it is used.
-if [ -z "${OPENWRT_STAGE:-}" ] && [ -d /tmp/owrtreal/stage ]; then
+if [ -z "${OPENWRT_STAGE-}" ] && [ -d /tmp/owrtreal/stage ]; then
 	export OPENWRT_STAGE=/tmp/owrtreal/stage
 fi
 bash scripts/openwrt-test.sh
