@@ -11,3 +11,10 @@ elf_is_static() {
 	! readelf -lW "$1" | grep -q 'Requesting program interpreter' &&
 		! readelf -dW "$1" 2> /dev/null | grep -q '(NEEDED)'
 }
+
+# The body of `define Package/ndpresponder/$1` in the SDK recipe (postinst, postrm), with
+# make's $$ unescaped: the package's own maintainer scripts, defined once, there.
+recipe_script() {
+	sed -n "/^define Package\/ndpresponder\/$1\$/,/^endef\$/{//!p}" openwrt/ndpresponder/Makefile |
+		sed 's/\$\$/$/g'
+}

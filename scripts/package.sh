@@ -92,8 +92,16 @@ write_control() {
 		. "${IPKG_INSTROOT}/lib/functions.sh"
 		default_prerm "$0" "$@"
 	EOF
+	# The package's own scripts, as the SDK writes them: default_postinst sources
+	# postinst-pkg before it starts the init script; postrm runs after the files are gone.
+	recipe_script postinst > "$control/postinst-pkg"
+	recipe_script postrm > "$control/postrm"
+	if ! [ -s "$control/postinst-pkg" ] || ! [ -s "$control/postrm" ]; then
+		echo "openwrt/ndpresponder/Makefile lacks Package/$PKG_NAME/postinst or postrm" >&2
+		return 1
+	fi
 	chmod 0644 "$control/control" "$control/conffiles"
-	chmod 0755 "$control/postinst" "$control/prerm"
+	chmod 0755 "$control/postinst" "$control/prerm" "$control/postinst-pkg" "$control/postrm"
 }
 
 build_ipk() {

@@ -83,7 +83,7 @@ expected_data_paths() {
 expected_mode() {
 	case "$1" in
 	*/) echo drwxr-xr-x ;;
-	./usr/sbin/* | ./etc/init.d/* | ./postinst | ./prerm) echo -rwxr-xr-x ;;
+	./usr/sbin/* | ./etc/init.d/* | ./postinst | ./prerm | ./postinst-pkg | ./postrm) echo -rwxr-xr-x ;;
 	*) echo -rw-r--r-- ;;
 	esac
 }
@@ -105,6 +105,25 @@ modes_and_owners_ok() { # tar.gz
 
 valid_json() {
 	python3 -m json.tool "$1" > /dev/null
+}
+
+# Runs a maintainer script with a killall that records its arguments: on a live system
+# (no IPKG_INSTROOT) it must send ubusd SIGHUP, which makes ubusd re-read
+# /usr/share/acl.d; into an image (IPKG_INSTROOT set) it must not; both exit 0, also when
+# no ubusd runs (killall fails).
+acl_reload_on_live_system() {
+	local script=$1 bin calls ok=0
+	bin=$(mktemp -d)
+	printf '#!/bin/sh\necho "$*" >> "%s/calls"\nexit 1\n' "$bin" > "$bin/killall"
+	chmod 0755 "$bin/killall"
+	env -u IPKG_INSTROOT PATH="$bin:$PATH" sh "$script" || ok=1
+	calls=$(cat "$bin/calls" 2> /dev/null)
+	rm -f "$bin/calls"
+	IPKG_INSTROOT=/nonexistent PATH="$bin:$PATH" sh "$script" || ok=1
+	[ "$calls" = "-HUP ubusd" ] || ok=1
+	[ -e "$bin/calls" ] && ok=1
+	rm -rf "$bin"
+	return "$ok"
 }
 
 test_ipk() {
@@ -147,7 +166,17 @@ test_ipk() {
 	check "$name: postinst calls default_postinst" grep -qxF 'default_postinst "$0" "$@"' "$work/control/postinst"
 	# shellcheck disable=SC2016
 	check "$name: prerm calls default_prerm" grep -qxF 'default_prerm "$0" "$@"' "$work/control/prerm"
-	check "$name: maintainer scripts parse" sh -n "$work/control/postinst" "$work/control/prerm"
+	check "$name: postinst-pkg is the recipe's postinst" \
+		[ "$(cat "$work/control/postinst-pkg")" = "$(recipe_script postinst)" ]
+	check "$name: postrm is the recipe's postrm" \
+		[ "$(cat "$work/control/postrm")" = "$(recipe_script postrm)" ]
+	for f in postinst prerm postinst-pkg postrm; do
+		check "$name: $f parses" sh -n "$work/control/$f"
+	done
+	for f in postinst-pkg postrm; do
+		check "$name: $f has ubusd reload its ACLs on a live system" \
+			acl_reload_on_live_system "$work/control/$f"
+	done
 	check "$name: control modes and owners" modes_and_owners_ok "$work/control.tar.gz"
 
 	check "$name: data holds the binary and exactly files/" \

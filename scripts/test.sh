@@ -2,7 +2,8 @@
 # Everything CI checks, on a fresh machine of this kind, as root: installs what the tests
 # need, then formatting and lints, unit and integration tests, the root-only namespace lab
 # tests, shell lint, the router cross builds with their size budget, the unit tests on
-# big-endian MIPS under qemu, and the .ipk packages.
+# big-endian MIPS under qemu, the .ipk packages, and the x86_64 package on OpenWrt's real
+# userland when a staged one exists (scripts/openwrt-test.sh, OPENWRT_STAGE).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,5 +55,12 @@ bash scripts/cross.sh test-mips
 step ".ipk packages"
 bash scripts/package.sh
 bash scripts/test-packages.sh
+
+step "OpenWrt's real userland: procd, ujail, ubusd, rpcd, uhttpd, opkg"
+# A stage built as README.md says; where one was built on this machine it is used.
+if [ -z "${OPENWRT_STAGE-}" ] && [ -d /tmp/owrtreal/stage ]; then
+	export OPENWRT_STAGE=/tmp/owrtreal/stage
+fi
+bash scripts/openwrt-test.sh
 
 step "all checks passed"
