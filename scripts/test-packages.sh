@@ -2,7 +2,8 @@
 # Checks every dist/ipk/*.ipk made by scripts/package.sh: the outer format, control
 # fields, conffiles, maintainer scripts, the data layout against files/, owners and
 # modes, and that the binary's ELF header (class, endianness, machine, ABI flags) matches
-# the package's architecture. Last line: "N passed, N failed"; exits 1 on any failure.
+# the package's architecture; then luci-app-ndpresponder_*_all.ipk the same way, and that it
+# installs next to the daemon's package without sharing a file. Last line: "N passed, N failed"; exits 1 on any failure.
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -165,14 +166,72 @@ test_ipk() {
 	rm -rf "$work"
 }
 
+expected_luci_paths() {
+	{
+		(cd luci-app-ndpresponder/htdocs && find . -type f | sed 's|^\./|./www/|')
+		(cd luci-app-ndpresponder/root && find . -type f)
+	} | sort
+}
+
+test_luci_ipk() {
+	local ipk=$1 daemon_ipk=$2 name work control data f
+	name=$(basename "$ipk" .ipk)
+	work=$(mktemp -d)
+	echo "== $name"
+
+	check "$name: outer file is gzip" [ "$(od -An -tx1 -N2 "$ipk" | tr -d ' ')" = 1f8b ]
+	check "$name: outer tar holds exactly debian-binary, data, control" \
+		[ "$(tar -tzf "$ipk" | sort | tr '\n' ' ')" = "./control.tar.gz ./data.tar.gz ./debian-binary " ]
+	tar -xzf "$ipk" -C "$work" || return
+	check "$name: debian-binary is 2.0" [ "$(cat "$work/debian-binary")" = 2.0 ]
+	mkdir "$work/control" "$work/data"
+	tar -xzf "$work/control.tar.gz" -C "$work/control"
+	tar -xzf "$work/data.tar.gz" -C "$work/data"
+	control="$work/control/control"
+	data="$work/data"
+
+	check "$name: Package" [ "$(field "$control" Package)" = luci-app-ndpresponder ]
+	check "$name: Version is the crate version plus a release" \
+		grep -qx "Version: $(manifest_field version)-[0-9][0-9]*" "$control"
+	check "$name: Architecture is all" [ "$(field "$control" Architecture)" = all ]
+	check "$name: file name says all" [ "${name##*_}" = all ]
+	check "$name: Depends on ndpresponder and luci-base" \
+		[ "$(field "$control" Depends | tr -d ' ' | tr ',' '\n' | grep -cxE 'ndpresponder|luci-base')" = 2 ]
+	for f in Maintainer License Section Description; do
+		check "$name: $f present" [ -n "$(field "$control" "$f")" ]
+	done
+	check "$name: Installed-Size is the data's size" [ "$(field "$control" Installed-Size)" = \
+		"$(find "$data" -type f -exec stat -c %s {} + | awk '{ s += $1 } END { print s }')" ]
+	check "$name: postinst parses" sh -n "$work/control/postinst"
+	check "$name: control modes and owners" modes_and_owners_ok "$work/control.tar.gz"
+	check "$name: data is htdocs/ under /www and root/ under /" \
+		[ "$(cd "$data" && find . -type f | sort)" = "$(expected_luci_paths)" ]
+	check "$name: data modes and owners" modes_and_owners_ok "$work/data.tar.gz"
+	for f in status settings; do
+		check "$name: view $f present" [ -f "$data/www/luci-static/resources/view/ndpresponder/$f.js" ]
+	done
+	for f in "$data"/usr/share/luci/menu.d/*.json "$data"/usr/share/rpcd/acl.d/*.json; do
+		check "$name: ${f#"$data"} is valid JSON" valid_json "$f"
+	done
+	check "$name: shares no file with $(basename "$daemon_ipk")" \
+		[ -z "$(comm -12 <(tar -xzOf "$ipk" ./data.tar.gz | tar -tzf - | grep -v '/$' | sort) \
+			<(tar -xzOf "$daemon_ipk" ./data.tar.gz | tar -tzf - | grep -v '/$' | sort))" ]
+	rm -rf "$work"
+}
+
 check "openwrt/ndpresponder/Makefile PKG_VERSION is Cargo.toml's version" \
 	[ "$(sed -n 's/^PKG_VERSION:=//p' openwrt/ndpresponder/Makefile)" = "$(manifest_field version)" ]
 shopt -s nullglob
-ipks=(dist/ipk/*.ipk)
+ipks=(dist/ipk/ndpresponder_*.ipk)
 check "dist/ipk holds one package per architecture" [ "${#ipks[@]}" -eq 5 ]
 for ipk in "${ipks[@]}"; do
 	test_ipk "$ipk"
 done
+luci_ipks=(dist/ipk/luci-app-ndpresponder_*_all.ipk)
+check "dist/ipk holds one luci-app-ndpresponder package" [ "${#luci_ipks[@]}" -eq 1 ]
+if [ "${#luci_ipks[@]}" -ge 1 ] && [ "${#ipks[@]}" -ge 1 ]; then
+	test_luci_ipk "${luci_ipks[0]}" "${ipks[0]}"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
