@@ -79,6 +79,7 @@ return view.extend({
 		o = s.option(form.Flag, 'override', _('Override flag'),
 			_('Set the Override flag; a proxy should leave it off (RFC 4861 section 7.2.8).'));
 		o.default = o.disabled;
+		o.rmempty = false;
 		o.modalonly = true;
 
 		o = s.option(form.Value, 'rate_limit', _('Rate limit'),
