@@ -354,6 +354,8 @@
 		},
 		/* One value's error, or null. */
 		check: function (v) {
+			if (this.datatype && !datatypes[this.datatype])
+				throw new Error('luci-lite does not emulate datatype ' + this.datatype);
 			var dt = this.datatype && datatypes[this.datatype];
 			if (dt && !dt[0](v))
 				return _('Expecting: %s').replace('%s', dt[1]);
