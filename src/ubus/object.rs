@@ -274,12 +274,21 @@ impl Session<'_> {
     }
 }
 
+/// uhttpd's ubus JSON-RPC handler adds the caller's session id under this name to the
+/// arguments of every call it forwards (rpcd's plugins check their ACLs with it), so every
+/// method called from LuCI receives it without declaring it.
+const SESSION_ARG: &str = "ubus_rpc_session";
+
 /// Every argument is well-formed, named in the signature with the same type, and given
-/// at most once. Linear in fields times signature length, whatever the caller sends.
+/// at most once; the session id web callers add is accepted as a string anywhere. Linear
+/// in fields times signature length, whatever the caller sends.
 fn args_match(method: &Method, data: &[u8]) -> Result<bool, BlobError> {
     let mut seen = vec![false; method.args.len()];
     for field in BlobmsgList::new(data).iter() {
         let field = field?;
+        if field.name == SESSION_ARG && field.value.blobmsg_type() == BlobmsgType::String {
+            continue;
+        }
         let Some(i) = method.args.iter().position(|&(n, _)| n == field.name) else {
             return Ok(false);
         };
