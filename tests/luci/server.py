@@ -278,7 +278,12 @@ class Backend:
                 for obj, methods in group.get(mode, {}).get("ubus", {}).items():
                     self.grants[mode]["ubus"].setdefault(obj, set()).update(methods)
                 self.grants[mode]["uci"].update(group.get(mode, {}).get("uci", []))
-        # What luci-base's own ACL grants every logged-in user and the widgets rely on.
+        # What luci-base's own ACL grants every logged-in user and the views rely on: the
+        # uci object's methods (each config still needs its own grant), the device list
+        # and reading the network config.
+        self.grants["read"]["ubus"].setdefault("uci", set()).update(("changes", "get"))
+        self.grants["write"]["ubus"].setdefault("uci", set()).update(
+            ("add", "apply", "confirm", "delete", "order", "rename", "revert", "set"))
         self.grants["read"]["ubus"].setdefault("luci-rpc", set()).add("getNetworkDevices")
         self.grants["read"]["uci"].add("network")
 
@@ -295,9 +300,14 @@ class Backend:
         return self.staged[name]
 
     def call(self, sid, obj, method, args):
+        """The result list, or None when uhttpd would refuse the call (the session's ACL
+        lacks the object's method)."""
         with self.lock:
-            status, data = self._call(sid, obj, method, args)
-            self.calls.append((obj, method, args, status))
+            answer = self._call(sid, obj, method, args)
+            self.calls.append((obj, method, args, answer and answer[0]))
+        if answer is None:
+            return None
+        status, data = answer
         return [status] if data is None else [status, data]
 
     def _call(self, sid, obj, method, args):
@@ -307,12 +317,10 @@ class Backend:
             new = os.urandom(16).hex()
             self.sessions.add(new)
             return OK, {"ubus_rpc_session": new, "timeout": 300, "expires": 300}
-        if sid not in self.sessions:
-            return PERMISSION_DENIED, None
+        if sid not in self.sessions or not self.allowed_ubus(obj, method):
+            return None
         if obj == "uci":
             return self.uci(method, args)
-        if not self.allowed_ubus(obj, method):
-            return PERMISSION_DENIED, None
         if obj == "luci-rpc" and method == "getNetworkDevices":
             links = json.loads(subprocess.run(
                 ["ip", "-n", self.netns, "-j", "link", "show"], check=True,
@@ -455,7 +463,10 @@ class Handler(BaseHTTPRequestHandler):
         if r.get("method") != "call" or not isinstance(params, list) or len(params) != 4:
             return {"jsonrpc": "2.0", "id": r.get("id"), "error": {"code": -32601, "message": "Method not found"}}
         sid, obj, method, args = params
-        return {"jsonrpc": "2.0", "id": r.get("id"), "result": self.backend.call(sid, obj, method, args or {})}
+        result = self.backend.call(sid, obj, method, args or {})
+        if result is None:
+            return {"jsonrpc": "2.0", "id": r.get("id"), "error": {"code": -32002, "message": "Access denied"}}
+        return {"jsonrpc": "2.0", "id": r.get("id"), "result": result}
 
 
 def serve(backend):

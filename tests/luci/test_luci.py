@@ -8,13 +8,17 @@ driven by selenium, then: watches the status view pick up the counters of solici
 sent with ndisc6 in the lab, asks the explain box about addresses, gets an inline error
 for a bad prefix in the settings form, saves a change and checks the staged uci changes,
 applies it and sees the daemon answer for the new prefix. Screenshots of both views go to
-docs/. The last line is "luci: N passed, N failed"; the exit status is 1 on any failure.
+docs/. When an OpenWrt userland stage with uhttpd and rpcd is present (NDPR_OPENWRT_STAGE,
+default /tmp/owrtreal/stage), everything runs a second time with the daemon on OpenWrt's
+ubusd and the page talking to OpenWrt's uhttpd and rpcd, the app's ACL file installed.
+The last line is "luci: N passed, N failed"; the exit status is 1 on any failure.
 
 Usage: test_luci.py PATH_TO_NDPRESPONDER_BINARY
 """
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -71,17 +75,22 @@ config interface 'lan'
 	option device 'br-lan'
 """
 
+# An OpenWrt-shaped root with OpenWrt's own ubusd, rpcd and uhttpd built for this host,
+# if one is there: the test then runs a second time through them.
+OPENWRT_STAGE = Path(os.environ.get("NDPR_OPENWRT_STAGE", "/tmp/owrtreal/stage"))
+
 passed = failed = 0
+LABEL = ""
 
 
 def check(what, ok, detail=""):
     global passed, failed
     if ok:
         passed += 1
-        print(f"ok: {what}")
+        print(f"ok: {LABEL}{what}")
     else:
         failed += 1
-        print(f"FAIL: {what}" + (f" ({detail})" if detail else ""))
+        print(f"FAIL: {LABEL}{what}" + (f" ({detail})" if detail else ""))
     return ok
 
 
@@ -179,17 +188,24 @@ def screenshot(driver, name):
     return path
 
 
-def rpc(url, sid, obj, method, args):
+def rpc(base, sid, obj, method, args):
+    """The JSON-RPC reply's result list, or its error object."""
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "call", "params": [sid, obj, method, args]})
-    req = urllib.request.Request(url + "/ubus", body.encode(), {"Content-Type": "application/json"})
+    req = urllib.request.Request(base + "/ubus", body.encode(), {"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read())["result"]
+        reply = json.loads(r.read())
+    return reply["result"] if "result" in reply else reply["error"]
 
 
-def test_status(driver, url, ubusd):
+def denied(reply):
+    """uhttpd refuses a call the session's ACL lacks (-32002); rpcd answers status 6."""
+    return reply == [6] or (isinstance(reply, dict) and reply.get("code") == -32002)
+
+
+def test_status(driver, router):
     from selenium.webdriver.common.by import By
 
-    driver.get(url + "&view=ndpresponder/status")
+    driver.get(router.url + "&view=ndpresponder/status")
     check("status view renders", wait_for("status view", lambda: driver.find_element(
         By.CSS_SELECTOR, "#view[data-ready] .ndpr-uplink[data-uplink=wan]")))
     uplink = lambda: driver.find_element(By.CSS_SELECTOR, ".ndpr-uplink[data-uplink=wan]")  # noqa: E731
@@ -205,7 +221,7 @@ def test_status(driver, url, ubusd):
     # Two more out of range, so the bars differ in length.
     check("ndisc6: out of range stays unanswered", not any(solicit(OUT_OF_RANGE) for _ in range(2)))
 
-    _, daemon = ubusd.call("ndpresponder", "status", {})
+    daemon = router.status()
     counters = daemon["uplinks"][0]["counters"]
     check("the daemon counted the six solicitations", counters["ns_received"] >= before + 6, str(counters))
     shown = wait_for("the poll to show the daemon's counters", lambda: int(uplink().find_element(
@@ -247,14 +263,15 @@ def test_status(driver, url, ubusd):
           and PREFIX in res.text and "covered" in res.text, res and res.text)
     errors = page_errors(driver)
     check("status view: no page errors", not errors, str(errors))
-    check("screenshot docs/luci-status.png", screenshot(driver, "luci-status.png").stat().st_size > 10000)
+    if router.screenshots:
+        check("screenshot docs/luci-status.png", screenshot(driver, "luci-status.png").stat().st_size > 10000)
 
 
-def test_settings(driver, url, backend, ubusd):
+def test_settings(driver, router):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    driver.get(url + "&view=ndpresponder/settings")
+    driver.get(router.url + "&view=ndpresponder/settings")
     form = wait_for("settings form", lambda: driver.find_element(By.CSS_SELECTOR, "#view[data-ready] .cbi-map"))
     check("settings view renders the ndpresponder map", form)
     row = lambda: driver.find_element(By.CSS_SELECTOR, "tr[data-sid=wan]")  # noqa: E731
@@ -262,15 +279,17 @@ def test_settings(driver, url, backend, ubusd):
           all(s in row().text for s in ("wan0", "wan", PREFIX)), row().text)
     level = driver.find_element(By.CSS_SELECTOR, "[data-name=log_level] select")
     check("global log level read from uci", level.get_attribute("value") == "info")
-    check("screenshot docs/luci-settings.png", screenshot(driver, "luci-settings.png").stat().st_size > 10000)
+    if router.screenshots:
+        check("screenshot docs/luci-settings.png", screenshot(driver, "luci-settings.png").stat().st_size > 10000)
 
     row().find_element(By.CSS_SELECTOR, ".cbi-button-edit").click()
     modal = wait_for("edit dialog", lambda: driver.find_element(By.CSS_SELECTOR, "#modal_overlay .modal"))
     check("edit dialog opens", modal)
     device = modal.find_element(By.CSS_SELECTOR, "[data-name=device] select")
     options = [o.get_attribute("value") for o in device.find_elements(By.TAG_NAME, "option")]
-    check("device picker offers the lab's devices", "wan0" in options and device.get_attribute("value") == "wan0",
-          str(options))
+    # The device list comes from luci-rpc, LuCI's own rpcd plugin, which only the harness has.
+    check("device picker offers the lab's devices" if router.has_luci_rpc else "device picker shows wan0",
+          ("wan0" in options or not router.has_luci_rpc) and device.get_attribute("value") == "wan0", str(options))
     prefix = modal.find_element(By.CSS_SELECTOR, "[data-name=prefix]")
     add = prefix.find_element(By.CSS_SELECTOR, ".add-item input")
     add.send_keys("2001:db8:1:2::zz/112")
@@ -284,8 +303,9 @@ def test_settings(driver, url, backend, ubusd):
     check("dialog refuses to save while the prefix is bad",
           wait_for("notification", lambda: "Some fields are invalid" in driver.find_element(
               By.ID, "maincontent").text) and driver.find_elements(By.ID, "modal_overlay"))
-    check("screenshot docs/luci-settings-error.png",
-          screenshot(driver, "luci-settings-error.png").stat().st_size > 10000)
+    if router.screenshots:
+        check("screenshot docs/luci-settings-error.png",
+              screenshot(driver, "luci-settings-error.png").stat().st_size > 10000)
 
     add.clear()
     add.send_keys(NEW_PREFIX, Keys.ENTER)
@@ -297,40 +317,242 @@ def test_settings(driver, url, backend, ubusd):
     check("dialog closes on save", wait_for("dialog to close", lambda: not driver.find_elements(
         By.ID, "modal_overlay") and True))
     check("grid shows the new prefix before saving", NEW_PREFIX in row().text, row().text)
-    check("nothing staged before Save", not backend.changes.get("ndpresponder"))
+    sid = driver.execute_script("return L.env.sessionid")
+    staged = lambda: rpc(router.base, sid, "uci", "changes", {"config": "ndpresponder"})  # noqa: E731
+    check("nothing staged before Save", staged() == [0, {"changes": []}], str(staged()))
 
     driver.find_element(By.CSS_SELECTOR, ".cbi-page-actions .cbi-button-save").click()
-    staged = wait_for("uci changes", lambda: backend.changes.get("ndpresponder"))
+    changes = wait_for("uci changes", lambda: staged()[1]["changes"])
     expected = [["remove", "wan", "prefix"], ["list-add", "wan", "prefix", PREFIX],
                 ["list-add", "wan", "prefix", NEW_PREFIX], ["set", "wan", "rate_limit", "500"]]
-    check("Save stages exactly the expected uci changes", staged == expected, json.dumps(staged))
-    sid = driver.execute_script("return L.env.sessionid")
-    check("uci changes over JSON-RPC reports them", rpc(url.split("/?")[0], sid, "uci", "changes",
-                                                         {"config": "ndpresponder"}) == [0, {"changes": expected}])
+    check("Save stages exactly the expected uci changes", changes == expected, json.dumps(changes))
     errors = page_errors(driver)
     check("settings view: no page errors", not errors, str(errors))
 
     driver.find_element(By.CSS_SELECTOR, ".cbi-page-actions .cbi-button-apply").click()
-    applied = wait_for("the daemon to reload", lambda: (lambda st: st if st and st.get("reloads") == 1 else None)(
-        ubusd.call("ndpresponder", "status", {})[1]))
+    check("Save & Apply: nothing left staged", wait_for("apply", lambda: staged() == [0, {"changes": []}]),
+          str(staged()))
+    check("Save & Apply: the file holds the new values",
+          f"list prefix '{NEW_PREFIX}'" in router.config_text() and "'500'" in router.config_text(),
+          router.config_text())
+    router.after_apply()
+    applied = wait_for("the daemon to reload", lambda: (lambda st: st if st.get("reloads") == 1 else None)(
+        router.status()))
     check("Save & Apply: the daemon reloaded the written file",
           applied and applied["uplinks"][0]["prefixes"] == [PREFIX, NEW_PREFIX]
           and applied["uplinks"][0]["rate_limit"] == 500, json.dumps(applied))
-    check("Save & Apply: nothing left staged", not backend.changes)
     check("the new prefix is answered on the wire", wait_for("answer for the new prefix",
                                                              lambda: solicit(OUT_OF_RANGE), timeout=5))
 
 
-def test_acl(url, backend):
-    base = url.split("/?")[0]
-    check("a call without a session is refused", rpc(base, "0" * 32, "ndpresponder", "status", {}) == [6])
+def test_acl(router):
+    base, anon = router.base, "0" * 32
+    reply = rpc(base, anon, "ndpresponder", "status", {})
+    check("a call without a session is refused", denied(reply), str(reply))
     check("login with a wrong password is refused",
-          rpc(base, "0" * 32, "session", "login", {"username": "root", "password": "wrong"}) == [6])
-    sid = rpc(base, "0" * 32, "session", "login", {"username": "root", "password": backend.password})[1][
-        "ubus_rpc_session"]
-    check("the app's ACL does not grant other uci configs", rpc(base, sid, "uci", "get", {"config": "system"}) == [6])
+          denied(rpc(base, anon, "session", "login", {"username": "root", "password": "wrong"})))
+    login = rpc(base, anon, "session", "login", {"username": "root", "password": router.password})
+    check("login as root", login[0] == 0, str(login))
+    sid = login[1]["ubus_rpc_session"]
+    reply = rpc(base, sid, "ndpresponder", "status", {})
+    check("the app's ACL grants status", reply[0] == 0 if isinstance(reply, list) else False, str(reply))
+    check("the app's ACL does not grant other uci configs", denied(rpc(base, sid, "uci", "get", {"config": "system"})))
     check("the app's ACL does not grant other ndpresponder methods",
-          rpc(base, sid, "ndpresponder", "shutdown", {}) == [6])
+          denied(rpc(base, sid, "ndpresponder", "shutdown", {})))
+
+
+class HarnessRouter:
+    """The daemon on TinyUbusd, JSON-RPC answered by tests/luci/server.py."""
+
+    screenshots = True
+    has_luci_rpc = True
+
+    def __init__(self, tmp, binary):
+        self.procs, self.ubusd, self.httpd = [], None, None
+        self.uci_dir = tmp / "config"
+        self.uci_dir.mkdir()
+        (self.uci_dir / "ndpresponder").write_text(UCI_NDPRESPONDER)
+        (self.uci_dir / "network").write_text(UCI_NETWORK)
+        self.ubusd = server.TinyUbusd(tmp / "ubus.sock")
+        self.log = tmp / "daemon.log"
+        with open(self.log, "w") as log:
+            self.procs.append(subprocess.Popen(
+                ["ip", "netns", "exec", SERVER_NS, binary, "-c", str(self.uci_dir), "-s", str(tmp / "ubus.sock"), "-f"],
+                stdout=log, stderr=subprocess.STDOUT))
+        check("daemon registers its ubus object",
+              self.ubusd.registered.wait(10) and self.ubusd.object == "ndpresponder")
+        self.password = os.urandom(8).hex()
+        self.httpd = server.serve(server.Backend(self.uci_dir, self.ubusd, SERVER_NS, self.password))
+        self.base = f"http://127.0.0.1:{self.httpd.server_port}"
+        self.url = f"{self.base}/?password={self.password}"
+
+    def status(self):
+        return self.ubusd.call("ndpresponder", "status", {})[1] or {}
+
+    def config_text(self):
+        return (self.uci_dir / "ndpresponder").read_text()
+
+    def after_apply(self):
+        """server.py's apply already had the daemon reload."""
+
+    def close(self):
+        if self.httpd:
+            self.httpd.shutdown()
+        stop(self.procs)
+        if self.ubusd:
+            self.ubusd.close()
+
+
+class OpenWrtRouter:
+    """OpenWrt's own ubusd, rpcd and uhttpd (with its ubus JSON-RPC handler), run chrooted
+    in a copy of an OpenWrt userland stage: login, ACLs and uci staging are rpcd's. Only
+    the daemon runs in the lab's server namespace; the ubus socket is shared through the
+    file system."""
+
+    screenshots = False
+    has_luci_rpc = False
+
+    def __init__(self, tmp, binary, stage):
+        import warnings
+
+        with warnings.catch_warnings():
+            # Python 3.13 drops crypt; rpcd's login checks a crypt(3) hash.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import crypt
+
+        self.procs = []
+        self.root = tmp / "root"
+        shutil.copytree(stage, self.root, symlinks=True)
+        r = self.root
+        for d in ("etc", "etc/config", "usr/sbin", "usr/share/rpcd/acl.d", "www", "dev", "tmp"):
+            (r / d).mkdir(parents=True, exist_ok=True)
+            (r / d).chmod(0o755)
+        for name, minor in (("null", 3), ("random", 8), ("urandom", 9)):
+            if not (r / "dev" / name).exists():
+                os.mknod(r / "dev" / name, 0o666 | 0o020000, os.makedev(1, minor))
+        (r / "tmp/run/ubus").mkdir(parents=True, exist_ok=True)
+        (r / "etc/config/ndpresponder").write_text(UCI_NDPRESPONDER)
+        (r / "etc/config/network").write_text(UCI_NETWORK)
+        self.password = os.urandom(8).hex()
+        # Root may use the app's ACL group and what luci-base would grant, nothing else.
+        (r / "etc/config/rpcd").write_text(
+            "config rpcd\n\toption socket /var/run/ubus/ubus.sock\n\toption timeout 30\n\n"
+            f"config login\n\toption username 'root'\n"
+            f"\toption password '{crypt.crypt(self.password, crypt.mksalt(crypt.METHOD_SHA512))}'\n"
+            + "".join(f"\tlist {m} '{g}'\n" for m in ("read", "write")
+                      for g in ("luci-app-ndpresponder", "test-luci-base")))
+        shutil.copy(server.ACL_FILE, r / "usr/share/rpcd/acl.d")
+        (r / "usr/share/rpcd/acl.d/test-luci-base.json").write_text(json.dumps(LUCI_BASE_ACL, indent="\t"))
+        shutil.copytree(server.APP / "htdocs", r / "www", dirs_exist_ok=True)
+        shutil.copytree(server.HERE / "harness", r / "www/harness", dirs_exist_ok=True)
+        shutil.copy(server.HERE / "harness/index.html", r / "www/index.html")
+        shutil.copy(binary, r / "usr/sbin/ndpresponder")
+        # The test build links glibc dynamically; the stage has the host's glibc but not
+        # necessarily every library the binary names.
+        for lib in re.findall(r"(/\S+\.so[.\d]*)", run("ldd", binary).stdout):
+            if not (r / lib.lstrip("/")).exists():
+                (r / lib.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(lib, r / lib.lstrip("/"))
+        self.log = tmp / "daemon.log"
+        with open(self.log, "w") as log:
+            sock = "/var/run/ubus/ubus.sock"
+            self.start(log, "/usr/sbin/ubusd", "-s", sock)
+            wait_for("ubusd", lambda: (r / "tmp/run/ubus/ubus.sock").exists(), timeout=5)
+            self.start(log, "/usr/sbin/rpcd", "-s", sock)
+            port = free_port()
+            self.start(log, "/usr/bin/uhttpd", "-f", "-p", f"127.0.0.1:{port}", "-h", "/www", "-u", "/ubus",
+                       "-U", sock)
+            self.start(log, "/usr/sbin/ndpresponder", "-f", netns=SERVER_NS)
+        check("daemon registers on OpenWrt's ubusd", wait_for("ndpresponder on ubus", lambda: self.ubus(
+            "list", "ndpresponder").returncode == 0))
+        self.base = f"http://127.0.0.1:{port}"
+        self.url = f"{self.base}/?password={self.password}"
+        check("uhttpd answers", wait_for("uhttpd", lambda: urllib.request.urlopen(self.base + "/", timeout=2)))
+
+    def start(self, log, *cmd, netns=None):
+        prefix = ["ip", "netns", "exec", netns] if netns else []
+        self.procs.append(subprocess.Popen(prefix + ["chroot", str(self.root), *cmd],
+                                           stdout=log, stderr=subprocess.STDOUT))
+
+    def ubus(self, *args):
+        return run("chroot", str(self.root), "/usr/bin/ubus", *args, check_rc=False)
+
+    def status(self):
+        r = self.ubus("call", "ndpresponder", "status")
+        return json.loads(r.stdout) if r.returncode == 0 else {}
+
+    def config_text(self):
+        return (self.root / "etc/config/ndpresponder").read_text()
+
+    def after_apply(self):
+        """rpcd announces the change to procd's service object, whose reload trigger runs
+        the init script's reload; without procd here, do what that reload does."""
+        self.ubus("call", "ndpresponder", "reload")
+
+    def close(self):
+        stop(self.procs)
+
+
+# What luci-base's ACL grants every LuCI user and the views rely on: the uci object's
+# methods (each config still needs its own grant) and reading the network config.
+LUCI_BASE_ACL = {"test-luci-base": {
+    "description": "the part of luci-base's grants the views use",
+    "read": {"ubus": {"uci": ["changes", "get"]}, "uci": ["network"]},
+    "write": {"ubus": {"uci": ["add", "apply", "confirm", "delete", "order", "rename", "revert", "set"]}},
+}}
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop(procs):
+    for p in reversed(procs):
+        p.terminate()
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(5)
+
+
+def suite(router, tmp):
+    check("daemon arms the uplink", wait_for("armed uplink", lambda: router.status()["uplinks"][0]["state"] == "armed"))
+    test_acl(router)
+    driver = browser(tmp / "profile")
+    try:
+        test_status(driver, router)
+        test_settings(driver, router)
+    finally:
+        driver.quit()
+
+
+def run_mode(label, make_router):
+    global LABEL
+    LABEL = label
+    tmp = Path(tempfile.mkdtemp(prefix=f"ndpr-luci-{PID}-"))
+    router = None
+    before = failed
+    try:
+        lab_up()
+        router = make_router(tmp)
+        suite(router, tmp)
+    except Exception as e:  # noqa: BLE001 - reported as a failure, then cleaned up
+        import traceback
+
+        traceback.print_exc()
+        check("test ran to the end", False, repr(e))
+    finally:
+        if router:
+            router.close()
+        lab_down()
+        if failed > before and (tmp / "daemon.log").exists():
+            print("daemon log:\n" + (tmp / "daemon.log").read_text())
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main():
@@ -342,52 +564,11 @@ def main():
         print("SKIPPED: luci browser test needs " + ", ".join(missing))
         print("luci: 0 passed, 0 failed")
         return 0
-
-    tmp = Path(tempfile.mkdtemp(prefix=f"ndpr-luci-{PID}-"))
-    uci_dir = tmp / "config"
-    uci_dir.mkdir()
-    (uci_dir / "ndpresponder").write_text(UCI_NDPRESPONDER)
-    (uci_dir / "network").write_text(UCI_NETWORK)
-    daemon = driver = httpd = ubusd = None
-    try:
-        lab_up()
-        ubusd = server.TinyUbusd(tmp / "ubus.sock")
-        log = open(tmp / "daemon.log", "w")
-        daemon = subprocess.Popen(["ip", "netns", "exec", SERVER_NS, binary, "-c", str(uci_dir),
-                                   "-s", str(tmp / "ubus.sock"), "-f"], stdout=log, stderr=subprocess.STDOUT)
-        check("daemon registers its ubus object", ubusd.registered.wait(10) and ubusd.object == "ndpresponder")
-        check("daemon arms the uplink", wait_for("armed uplink", lambda: ubusd.call(
-            "ndpresponder", "status", {})[1]["uplinks"][0]["state"] == "armed"))
-        password = os.urandom(8).hex()
-        backend = server.Backend(uci_dir, ubusd, SERVER_NS, password)
-        httpd = server.serve(backend)
-        url = f"http://127.0.0.1:{httpd.server_port}/?password={password}"
-        test_acl(url, backend)
-        driver = browser(tmp / "profile")
-        test_status(driver, url, ubusd)
-        test_settings(driver, url, backend, ubusd)
-    except Exception as e:  # noqa: BLE001 - reported as a failure, then cleaned up
-        import traceback
-
-        traceback.print_exc()
-        check("test ran to the end", False, repr(e))
-    finally:
-        if driver:
-            driver.quit()
-        if httpd:
-            httpd.shutdown()
-        if daemon:
-            daemon.terminate()
-            try:
-                daemon.wait(5)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-        if ubusd:
-            ubusd.close()
-        lab_down()
-        if failed:
-            print("daemon log:\n" + (tmp / "daemon.log").read_text() if (tmp / "daemon.log").exists() else "")
-        shutil.rmtree(tmp, ignore_errors=True)
+    run_mode("", lambda tmp: HarnessRouter(tmp, binary))
+    if (OPENWRT_STAGE / "usr/bin/uhttpd").exists() and (OPENWRT_STAGE / "usr/sbin/rpcd").exists():
+        run_mode("[uhttpd+rpcd] ", lambda tmp: OpenWrtRouter(tmp, binary, OPENWRT_STAGE))
+    else:
+        print(f"SKIPPED: the pass through OpenWrt's uhttpd and rpcd needs their build in {OPENWRT_STAGE}")
     print(f"luci: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -23,13 +23,14 @@
  *            edit dialog), Value, Flag, ListValue, DynamicList; default, rmempty,
  *            optional, placeholder, value(), editable, modalonly, datatype 'cidr6' and
  *            'uinteger' with LuCI's rules and an inline "Expecting: ..." error
- *   tools.widgets  DeviceSelect (devices from luci-rpc getNetworkDevices),
+ *   tools.widgets  DeviceSelect (devices from luci-rpc getNetworkDevices, none without it),
  *            NetworkSelect (interface sections of the network config)
  */
 (function () {
 	'use strict';
 
-	var env = { sessionid: null, pollinterval: 1 };
+	/* The null session, which may only log in (as on a router). */
+	var env = { sessionid: '00000000000000000000000000000000', pollinterval: 1 };
 
 	function _(s) { return s; }
 	function N_(n, s, p) { return n == 1 ? s : p; }
@@ -708,7 +709,7 @@
 	var DeviceSelect = ListValue.extend({
 		load: function () {
 			var self = this;
-			return rpcCall('luci-rpc', 'getNetworkDevices', {}).then(function (r) {
+			return L.resolveDefault(rpcCall('luci-rpc', 'getNetworkDevices', {}), [ 4 ]).then(function (r) {
 				self.keylist = [];
 				self.vallist = [];
 				Object.keys((r[0] == 0 && r[1]) || {}).sort().forEach(function (d) { self.value(d); });
