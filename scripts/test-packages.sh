@@ -233,5 +233,52 @@ if [ "${#luci_ipks[@]}" -ge 1 ] && [ "${#ipks[@]}" -ge 1 ]; then
 	test_luci_ipk "${luci_ipks[0]}" "${ipks[0]}"
 fi
 
+# OpenWrt's own opkg, where an OpenWrt userland stage has been built for this machine (the
+# LuCI browser test uses the same one): the x86_64 daemon package and the LuCI app install
+# side by side into an offline root, and the app alone is refused for its dependency.
+opkg_installs() { # stage, daemon ipk, luci ipk
+	local stage=$1 daemon=$2 luci=$3 r rc=0
+	r=$(mktemp -d)
+	cp -a "$stage/." "$r/"
+	chmod u+w "$r" "$r/tmp"
+	[ -e "$r/dev/null" ] || mknod -m 666 "$r/dev/null" c 1 3
+	mkdir -p "$r/tmp/inst/usr/lib/opkg" "$r/tmp/inst/var/lock" "$r/tmp/pkgs"
+	cp "$daemon" "$luci" "$r/tmp/pkgs/"
+	# What a router running LuCI already has.
+	printf 'Package: %s\nVersion: 1\nStatus: install user installed\nArchitecture: %s\n\n' \
+		libc x86_64 luci-base all > "$r/tmp/inst/usr/lib/opkg/status"
+	local in_root="chroot $r /bin/opkg --offline-root /tmp/inst"
+	$in_root install "/tmp/pkgs/$(basename "$luci")" > "$r/alone.log" 2>&1
+	if $in_root list-installed 2> /dev/null | grep -q '^luci-app-ndpresponder '; then
+		echo "  opkg installed the LuCI app without the daemon:" >&2
+		cat "$r/alone.log" >&2
+		rc=1
+	fi
+	if ! $in_root install "/tmp/pkgs/$(basename "$daemon")" "/tmp/pkgs/$(basename "$luci")" > "$r/both.log" 2>&1; then
+		cat "$r/both.log" >&2
+		rc=1
+	fi
+	for f in usr/sbin/ndpresponder www/luci-static/resources/view/ndpresponder/status.js \
+		usr/share/rpcd/acl.d/luci-app-ndpresponder.json; do
+		[ -f "$r/tmp/inst/$f" ] || {
+			echo "  /$f missing after opkg install" >&2
+			rc=1
+		}
+	done
+	[ "$($in_root list-installed 2> /dev/null | grep -c ndpresponder)" = 2 ] || rc=1
+	rm -rf "$r"
+	return "$rc"
+}
+
+stage=${NDPR_OPENWRT_STAGE:-/tmp/owrtreal/stage}
+x86_ipks=(dist/ipk/ndpresponder_*_x86_64.ipk)
+if [ -x "$stage/usr/bin/opkg-cl" ] && [ "$(id -u)" = 0 ] && [ "${#x86_ipks[@]}" -ge 1 ] &&
+	[ "${#luci_ipks[@]}" -ge 1 ]; then
+	check "opkg installs luci-app-ndpresponder next to ndpresponder, and not without it" \
+		opkg_installs "$stage" "${x86_ipks[0]}" "${luci_ipks[0]}"
+else
+	echo "SKIPPED: the opkg install check needs root and OpenWrt's opkg in $stage"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
