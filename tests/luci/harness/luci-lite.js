@@ -4,25 +4,31 @@
  * router. It is not LuCI and shares no code with it; it emulates, under LuCI's public
  * names and calling conventions:
  *
+ *   boot     logs in over ubus (session login from the null session, as LuCI's login
+ *            page does), then instantiates the view named by ?view=<path>
  *   loader   L.require(): fetches /luci-static/resources/<name>.js, reads its leading
  *            'require X' / 'require X as Y' directives and runs the source as a function
- *            of _, N_, L and the required modules; the view's return value is its class.
- *   L        bind, resolveDefault, error, env (sessionid, pollinterval)
+ *            of _, N_, L, E and the required modules; the view's return value is its class
+ *   L        bind, resolveDefault, error, env (sessionid, pollinterval 1 s)
  *   _, N_    identity translation
  *   E, dom   create, content, append, attr (a single string child is HTML, strings
  *            inside an array are text; function attributes are event listeners)
  *   view     extend(); load() then render() into #view, the Save & Apply / Save / Reset
- *            footer unless those handlers are null; handleSave saves every form.Map
- *   rpc      declare({object, method, params, expect, reject}): JSON-RPC 2.0 "call" to
- *            /ubus with the session id, [status, data] replies
+ *            footer unless those handlers are null; handleSave saves every form.Map,
+ *            handleSaveApply then calls uci apply (without rollback)
+ *   rpc      declare({object, method, params, expect, reject, filter}): JSON-RPC 2.0
+ *            "call" to /ubus with the session id, [status, data] replies
  *   uci      load, get, sections, set, unset, add, remove, save: a local change set
- *            written with ubus uci add/set/delete, as uci.js does
+ *            written with ubus uci add/set/delete, as uci.js does (setting an option to
+ *            the value it was loaded with is no change)
  *   poll     add(fn, interval)
  *   ui       addNotification, showModal, hideModal
- *   form     Map, NamedSection, GridSection (rows with Edit/Delete, an Add button, an
- *            edit dialog), Value, Flag, ListValue, DynamicList; default, rmempty,
- *            optional, placeholder, value(), editable, modalonly, datatype 'cidr6' and
- *            'uinteger' with LuCI's rules and an inline "Expecting: ..." error
+ *   form     Map, NamedSection, GridSection (rows of the non-modalonly options, editable
+ *            ones as widgets, Edit/Delete per row, Add, an edit dialog with every option,
+ *            modaltitle), Value, Flag, ListValue, DynamicList; default, rmempty, optional,
+ *            placeholder, value(), editable, modalonly; datatypes 'cidr6' and 'uinteger'
+ *            by LuCI's rules with an inline "Expecting: ..." error (others are refused);
+ *            the options' parse rules of form.js (Flag removes its default when rmempty)
  *   tools.widgets  DeviceSelect (devices from luci-rpc getNetworkDevices, none without it),
  *            NetworkSelect (interface sections of the network config)
  */
