@@ -188,6 +188,25 @@ def screenshot(driver, name):
     return path
 
 
+def uplink_view(driver):
+    """What the status view shows for uplink wan, read in one go: the poll replaces the
+    uplink's elements every second, so element handles would go stale."""
+    return driver.execute_script("""
+        var u = document.querySelector('.ndpr-uplink[data-uplink=wan]'), bars = {};
+        u.querySelectorAll('.ndpr-drop').forEach(function (b) {
+            bars[b.getAttribute('data-reason')] = +b.querySelector('.ndpr-count').textContent;
+        });
+        return {
+            text: u.innerText,
+            ns: +u.querySelector('.ndpr-ns').textContent,
+            na: +u.querySelector('.ndpr-na').textContent,
+            bars: bars,
+            widths: [].map.call(u.querySelectorAll('.ndpr-bar'), function (b) {
+                return b.getBoundingClientRect().width;
+            })
+        };""")
+
+
 def rpc(base, sid, obj, method, args):
     """The JSON-RPC reply's result list, or its error object."""
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "call", "params": [sid, obj, method, args]})
@@ -208,12 +227,11 @@ def test_status(driver, router):
     driver.get(router.url + "&view=ndpresponder/status")
     check("status view renders", wait_for("status view", lambda: driver.find_element(
         By.CSS_SELECTOR, "#view[data-ready] .ndpr-uplink[data-uplink=wan]")))
-    uplink = lambda: driver.find_element(By.CSS_SELECTOR, ".ndpr-uplink[data-uplink=wan]")  # noqa: E731
+    view = lambda: uplink_view(driver)  # noqa: E731
     check("uplink wan shows as answering on wan0",
-          "Answering" in uplink().text and "wan0" in uplink().text and "02:00:00:00:01:00" in uplink().text,
-          uplink().text)
-    check("ranges shown with the exclude", PREFIX in uplink().text and f"except {EXCLUDED}/128" in uplink().text)
-    before = int(uplink().find_element(By.CSS_SELECTOR, ".ndpr-ns").text)
+          all(s in view()["text"] for s in ("Answering", "wan0", "02:00:00:00:01:00")), view()["text"])
+    check("ranges shown with the exclude", PREFIX in view()["text"] and f"except {EXCLUDED}/128" in view()["text"])
+    before = view()["ns"]
 
     answered = [solicit(t) for t in (ANSWERED, OUT_OF_RANGE, EXCLUDED, OWN)]
     check("ndisc6: in-range and own address answered, out of range and excluded not",
@@ -224,21 +242,18 @@ def test_status(driver, router):
     daemon = router.status()
     counters = daemon["uplinks"][0]["counters"]
     check("the daemon counted the six solicitations", counters["ns_received"] >= before + 6, str(counters))
-    shown = wait_for("the poll to show the daemon's counters", lambda: int(uplink().find_element(
-        By.CSS_SELECTOR, ".ndpr-ns").text) >= counters["ns_received"] and uplink(), timeout=10)
+    shown = wait_for("the poll to show the daemon's counters",
+                     lambda: (lambda v: v if v["ns"] >= counters["ns_received"] else None)(view()), timeout=10)
     check("status view picks up the new counters by polling", shown)
-    na = int(uplink().find_element(By.CSS_SELECTOR, ".ndpr-na").text)
-    check("advertisements sent shown as the daemon counts them", na == counters["na_sent"] and na >= 1,
-          f"page {na}, daemon {counters['na_sent']}")
-    bars = {b.get_attribute("data-reason"): int(b.find_element(By.CSS_SELECTOR, ".ndpr-count").text)
-            for b in uplink().find_elements(By.CSS_SELECTOR, ".ndpr-drop")}
+    shown = shown or view()
+    check("advertisements sent shown as the daemon counts them", shown["na"] == counters["na_sent"] >= 1,
+          f"page {shown['na']}, daemon {counters['na_sent']}")
     expected = {k: v for k, v in counters["drops"].items() if v}
-    check("one bar per drop reason that occurred, with the daemon's counts", bars == expected,
-          f"page {bars}, daemon {expected}")
+    check("one bar per drop reason that occurred, with the daemon's counts", shown["bars"] == expected,
+          f"page {shown['bars']}, daemon {expected}")
     check("drop reasons include out of range, excluded and own address",
-          {"out_of_range", "excluded", "own_address"} <= set(bars), str(bars))
-    widths = [b.value_of_css_property("width") for b in uplink().find_elements(By.CSS_SELECTOR, ".ndpr-bar")]
-    check("bars are drawn with a width", all(float(w.rstrip("px")) > 0 for w in widths), str(widths))
+          {"out_of_range", "excluded", "own_address"} <= set(shown["bars"]), str(shown["bars"]))
+    check("bars are drawn with a width", shown["widths"] and all(w > 0 for w in shown["widths"]), str(shown["widths"]))
 
     def explain(address):
         box = driver.find_element(By.ID, "ndpr-explain-address")
