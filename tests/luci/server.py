@@ -269,7 +269,6 @@ class Backend:
         self.sessions = set()
         self.changes = {}  # config -> rpcd-style change list
         self.staged = {}  # config -> sections with the changes applied
-        self.calls = []  # (object, method, args, status) of every call, for the test
         self.lock = threading.Lock()
         acl = json.loads(ACL_FILE.read_text())
         self.grants = {"read": {"ubus": {}, "uci": set()}, "write": {"ubus": {}, "uci": set()}}
@@ -304,7 +303,6 @@ class Backend:
         lacks the object's method)."""
         with self.lock:
             answer = self._call(sid, obj, method, args)
-            self.calls.append((obj, method, args, answer and answer[0]))
         if answer is None:
             return None
         status, data = answer

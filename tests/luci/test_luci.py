@@ -119,9 +119,9 @@ def preflight(binary):
                if not p or not os.access(p, os.X_OK)]
     if not Path(binary).is_file():
         missing.append(binary)
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("selenium") is None:
         missing.append("python module selenium")
     if os.geteuid() != 0:
         missing.append("root (network namespaces)")
