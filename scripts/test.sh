@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Everything CI checks, on a fresh machine of this kind, as root: installs what the tests
 # need, then formatting and lints, unit and integration tests, the root-only namespace lab
-# tests, shell lint, the router cross builds with their size budget, the unit tests on
-# big-endian MIPS under qemu, the .ipk packages, and the x86_64 package on OpenWrt's real
-# userland when a staged one exists (scripts/openwrt-test.sh, OPENWRT_STAGE).
+# tests, the LuCI app in a headless browser, shell lint, the router cross builds with their
+# size budget, the unit tests on big-endian MIPS under qemu, the .ipk packages, and the
+# x86_64 package on OpenWrt's real userland when a staged one exists
+# (scripts/openwrt-test.sh, OPENWRT_STAGE).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +43,9 @@ cargo test --examples
 
 step "namespace lab tests (root)"
 cargo test --tests -- --ignored --test-threads=1
+
+step "luci-app-ndpresponder: translation template and browser test"
+bash scripts/test-luci.sh
 
 step "shell lint"
 bash scripts/lint-shell.sh

@@ -242,6 +242,15 @@ fn status_reload_explain_and_broken_file() {
         4
     );
     assert_eq!(call(&mut s, 21, "bogus", &[]).0, 3);
+
+    // Calls forwarded by uhttpd from LuCI carry the session id as an extra argument;
+    // like every field a method does not name, it is ignored.
+    let sid = ("ubus_rpc_session", "0123456789abcdef0123456789abcdef");
+    assert_eq!(call(&mut s, 22, "status", &[sid]).0, 0);
+    let (st, json) = call(&mut s, 23, "explain", &[sid, ("address", "2001:db8:9::1")]);
+    assert_eq!(st, 0);
+    assert!(json.unwrap().contains("out_of_range"));
+    assert_eq!(call(&mut s, 24, "status", &[("verbose", "1")]).0, 0);
 }
 
 /// uhttpd's `/ubus` JSON-RPC endpoint adds `ubus_rpc_session` to every call; OpenWrt's
