@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Static router binaries and big-endian tests, on a fresh Debian machine of this project's
-# kind (recipe: ../shared/docs/cross-building.md).
+# kind (recipe and its reasons: docs/cross-building.md).
 #
 #   scripts/cross.sh [build]    install what is missing, build stripped static release
 #                               binaries into dist/<target>/ndpresponder, check them, print

@@ -1,4 +1,4 @@
-//! Replays of frames captured from a real ubusd (see `../shared/fixtures/ubus/README.md`):
+//! Replays of frames captured from a real ubusd (see `tests/fixtures/ubus/README.md`):
 //! we play ubusd's side byte for byte and compare what the client sends with what the
 //! libubus server sent. Ids are read from the recorded frames, never typed in.
 

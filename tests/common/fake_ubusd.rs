@@ -1,5 +1,5 @@
 //! A fake ubusd for the daemon tests: frames built by hand from the wire rules in
-//! ../shared/fixtures/ubus (README), independently of the crate's own codec; only the
+//! tests/fixtures/ubus (README), independently of the crate's own codec; only the
 //! daemon's replies are decoded with it. `register` plays ubusd's side of a connection up to
 //! the object's registration, `call` invokes a method.
 
