@@ -167,6 +167,13 @@ test_ipk() {
 
 check "openwrt/ndpresponder/Makefile PKG_VERSION is Cargo.toml's version" \
 	[ "$(sed -n 's/^PKG_VERSION:=//p' openwrt/ndpresponder/Makefile)" = "$(manifest_field version)" ]
+check "openwrt/ndpresponder/Makefile PKG_LICENSE is Cargo.toml's license" \
+	[ "$(sed -n 's/^PKG_LICENSE:=//p' openwrt/ndpresponder/Makefile)" = "$(manifest_field license)" ]
+for f in $(sed -n 's/^PKG_LICENSE_FILES:=//p' openwrt/ndpresponder/Makefile); do
+	check "PKG_LICENSE_FILES names $f, which exists" [ -s "$f" ]
+done
+check "the init script is committed executable, as the feeds keep it" \
+	[ "$(git ls-files -s files/etc/init.d/ndpresponder | cut -d' ' -f1)" = 100755 ]
 shopt -s nullglob
 ipks=(dist/ipk/*.ipk)
 check "dist/ipk holds one package per architecture" [ "${#ipks[@]}" -eq 5 ]

@@ -1,4 +1,4 @@
-//! Robustness of the daemon (issue 5), in the namespace lab: devices that appear, go down
+//! Robustness of the daemon, in the namespace lab: devices that appear, go down
 //! and come back with another MAC; no busy loop or log flood meanwhile; bursts of malformed
 //! frames; reloads and a ubusd restart under load; running with only CAP_NET_RAW. Needs
 //! root; `scripts/test.sh` runs it with `--ignored`.
@@ -86,7 +86,7 @@ fn wait_state(responder: &mut Responder, uplink: &str, state: &str) {
     }
 }
 
-/// Issue 5, item 6: however the links changed, the daemon neither spun nor flooded its log.
+/// However the links changed, the daemon neither spun nor flooded its log.
 fn assert_no_spin(responder: &mut Responder) {
     let cpu = responder.cpu_time();
     // The counters lines are the test's own doing (SIGUSR1).
@@ -299,7 +299,7 @@ fn malformed_burst_is_dropped_by_reason_and_valid_ns_all_answered() {
     assert!(responder.is_running());
 }
 
-/// NS per second the load tests offer (issue 5: "about 10k/s").
+/// NS per second the load tests offer: a busy uplink's rate, well below the daemon's limit.
 const LOAD_RATE: u32 = 10_000;
 
 /// An uplink on wan0 for the container range plus `other`, without rate limits (the test
