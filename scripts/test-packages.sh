@@ -9,6 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
 # shellcheck source=scripts/common.sh
 . scripts/common.sh
+require "${PACKAGE_TOOLS[@]}" || exit 1
 
 passed=0
 failed=0
@@ -169,7 +170,8 @@ check "openwrt/ndpresponder/Makefile PKG_VERSION is Cargo.toml's version" \
 	[ "$(sed -n 's/^PKG_VERSION:=//p' openwrt/ndpresponder/Makefile)" = "$(manifest_field version)" ]
 check "openwrt/ndpresponder/Makefile PKG_LICENSE is Cargo.toml's license" \
 	[ "$(sed -n 's/^PKG_LICENSE:=//p' openwrt/ndpresponder/Makefile)" = "$(manifest_field license)" ]
-for f in $(sed -n 's/^PKG_LICENSE_FILES:=//p' openwrt/ndpresponder/Makefile); do
+read -r -a license_files <<< "$(sed -n 's/^PKG_LICENSE_FILES:=//p' openwrt/ndpresponder/Makefile)"
+for f in "${license_files[@]}"; do
 	check "PKG_LICENSE_FILES names $f, which exists" [ -s "$f" ]
 done
 check "the init script is committed executable, as the feeds keep it" \

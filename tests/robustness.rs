@@ -6,6 +6,7 @@
 mod common;
 
 use common::fake_ubusd::{call, register};
+use common::process::require;
 use common::{uci_uplink, ConfigDir, Lab, Responder, RouterMode, CT_ADDR, CT_NET};
 use common::{ROUTER_IF, SERVER_MAC, UPLINK};
 use std::collections::{BTreeSet, HashMap};
@@ -443,6 +444,7 @@ fn ubusd_restart_under_load_reregisters_within_two_seconds_and_loses_no_answer()
 /// setpriv(1) arguments for user nobody with exactly `caps` (e.g. "+net_raw", or "-all"
 /// for none): inheritable, ambient and bounding sets, so the daemon keeps them across exec.
 fn as_nobody(caps: &str) -> Vec<String> {
+    require("setpriv", "util-linux");
     let mut args: Vec<String> = [
         "setpriv",
         "--reuid=nobody",

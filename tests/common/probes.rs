@@ -8,7 +8,7 @@ use std::sync::mpsc::Receiver;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::process::{checked, line_channel, root, wait_bounded};
+use super::process::{checked, line_channel, root, wait_bounded, Probe};
 use super::topology::{Lab, Role, ROUTER_IF, SERVER_MAC};
 
 const CAPTURE_READY_TIMEOUT: Duration = Duration::from_secs(15);
@@ -116,19 +116,21 @@ impl Lab {
     }
 
     /// `ndisc6` on router interface `iface`, `tries` NS each waiting `wait_ms`: the MAC in
-    /// the answer's Target Link-Layer Address option (what ndisc6 prints), if any.
+    /// the answer's Target Link-Layer Address option (what ndisc6 prints), None if ndisc6
+    /// ran and nothing answered. Panics if ndisc6 could not run.
     pub fn ndisc6_on(&self, addr: &str, iface: &str, tries: u32, wait_ms: u32) -> Option<String> {
         let (tries, wait_ms) = (tries.to_string(), wait_ms.to_string());
-        let output = self.run(
+        let output = Probe::Ndisc6.run(&mut self.bounded(
             Role::Router,
             &[
                 "ndisc6", "-q", "-n", "-r", &tries, "-w", &wait_ms, addr, iface,
             ],
-        );
+        ))?;
         let mac = String::from_utf8_lossy(&output.stdout)
             .trim()
             .to_lowercase();
-        (output.status.success() && !mac.is_empty()).then_some(mac)
+        assert!(!mac.is_empty(), "ndisc6 succeeded but printed no MAC");
+        Some(mac)
     }
 
     /// Repeats a one-try ndisc6 for `addr` on `iface` until an answer carries `mac` (any
@@ -161,9 +163,12 @@ pub struct Capture {
 impl Capture {
     /// Waits for the capture to end by itself (its timeout or its count).
     pub fn finish(mut self) -> Vec<Na> {
-        if wait_bounded(&mut self.child, self.limit).is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
+        match wait_bounded(&mut self.child, self.limit) {
+            Some(status) => Capture::ran(status),
+            None => {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+            }
         }
         self.collect()
     }
@@ -171,9 +176,21 @@ impl Capture {
     /// Gives answers `grace` to arrive, then stops the capture.
     pub fn finish_after(mut self, grace: Duration) -> Vec<Na> {
         thread::sleep(grace);
+        if let Some(status) = self.child.try_wait().expect("try_wait") {
+            Capture::ran(status);
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         self.collect()
+    }
+
+    /// A capture that ended by itself must have ended well: one that crashed saw nothing,
+    /// which must not read as "no NA was sent".
+    fn ran(status: std::process::ExitStatus) {
+        assert!(
+            status.success(),
+            "ndp.py capture failed ({status}); its error is above"
+        );
     }
 
     fn collect(&self) -> Vec<Na> {
