@@ -152,8 +152,9 @@ fn answers_resume_within_a_second_of_link_up() {
     lab.set_link(HOT, false);
     wait_line(&mut responder, &format!("disarmed device={HOT} state=down"));
     let counters = responder.counters_of("hot");
+    // No NS can reach a link that is down (the router's side has no carrier, so the kernel
+    // refuses to send one): the state above is what shows the daemon noticed.
     assert_eq!(counters.state, "down", "{}", counters.line);
-    assert!(lab.ndisc6_on(HOT_ADDR, HOT_ROUTER_IF, 1, 300).is_none());
 
     let up = Instant::now();
     lab.set_link(HOT, true);

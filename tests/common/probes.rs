@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::process::{Child, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::sync::mpsc::Receiver;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -117,24 +117,36 @@ impl Lab {
 
     /// `ndisc6` on router interface `iface`, `tries` NS each waiting `wait_ms`: the MAC in
     /// the answer's Target Link-Layer Address option (what ndisc6 prints), None if ndisc6
-    /// ran and nothing answered. Panics if ndisc6 could not run.
+    /// ran and nothing answered. Panics if ndisc6 could not run or could not send.
     pub fn ndisc6_on(&self, addr: &str, iface: &str, tries: u32, wait_ms: u32) -> Option<String> {
+        let output = self.run_ndisc6(addr, iface, tries, wait_ms);
+        Probe::Ndisc6
+            .answered(&output)
+            .then(|| Lab::ndisc6_mac(&output))
+    }
+
+    fn run_ndisc6(&self, addr: &str, iface: &str, tries: u32, wait_ms: u32) -> Output {
         let (tries, wait_ms) = (tries.to_string(), wait_ms.to_string());
-        let output = Probe::Ndisc6.run(&mut self.bounded(
+        self.run(
             Role::Router,
             &[
                 "ndisc6", "-q", "-n", "-r", &tries, "-w", &wait_ms, addr, iface,
             ],
-        ))?;
+        )
+    }
+
+    fn ndisc6_mac(output: &Output) -> String {
         let mac = String::from_utf8_lossy(&output.stdout)
             .trim()
             .to_lowercase();
         assert!(!mac.is_empty(), "ndisc6 succeeded but printed no MAC");
-        Some(mac)
+        mac
     }
 
     /// Repeats a one-try ndisc6 for `addr` on `iface` until an answer carries `mac` (any
-    /// MAC when None) or `limit` passes; the time it took.
+    /// MAC when None) or `limit` passes; the time it took. While the link comes up the
+    /// kernel may refuse to send the NS (no carrier on the router's side yet): that is "no
+    /// answer yet", not a failure.
     pub fn time_to_answer(
         &self,
         addr: &str,
@@ -144,13 +156,27 @@ impl Lab {
     ) -> Option<Duration> {
         let start = Instant::now();
         while start.elapsed() < limit {
-            let got = self.ndisc6_on(addr, iface, 1, 100);
-            if got.is_some() && (mac.is_none() || got.as_deref() == mac) {
-                return Some(start.elapsed());
+            let output = self.run_ndisc6(addr, iface, 1, 100);
+            if ndisc6_send_refused(&output) {
+                thread::sleep(Duration::from_millis(10));
+                continue;
+            }
+            if Probe::Ndisc6.answered(&output) {
+                let got = Lab::ndisc6_mac(&output);
+                if mac.is_none_or(|mac| got == mac) {
+                    return Some(start.elapsed());
+                }
             }
         }
         None
     }
+}
+
+/// ndisc6 ran, but the kernel refused to send its NS: it exits 1 after "Sending ICMPv6
+/// packet: <error>" (ENOBUFS or ENETDOWN while the interface has no carrier).
+fn ndisc6_send_refused(output: &Output) -> bool {
+    output.status.code() == Some(1)
+        && String::from_utf8_lossy(&output.stderr).starts_with("Sending ICMPv6 packet:")
 }
 
 /// NAs seen on the router while the capture runs.

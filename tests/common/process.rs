@@ -141,6 +141,11 @@ impl Probe {
         ))
     }
 
+    /// Whether a finished run got an answer; panics if it could not run.
+    pub fn answered(self, output: &Output) -> bool {
+        self.outcome(output).unwrap_or_else(|why| panic!("{why}"))
+    }
+
     /// Runs `command` (this probe, possibly behind `timeout` and `ip netns exec`): its
     /// output if it got an answer, None if it ran and got none; panics if it could not run.
     pub fn run(self, command: &mut Command) -> Option<Output> {
@@ -151,10 +156,6 @@ impl Probe {
                 self.package()
             )
         });
-        match self.outcome(&output) {
-            Ok(true) => Some(output),
-            Ok(false) => None,
-            Err(why) => panic!("{why}"),
-        }
+        self.answered(&output).then_some(output)
     }
 }
