@@ -92,13 +92,14 @@ require() {
 	preflight "$@"
 }
 
-# require_rust: cargo and rustup must be there; installing Rust is the one step left to the
-# reader.
+# require_rust: cargo and rustup must be there (installing Rust is the one step left to the
+# reader), and the C toolchain rustc links with (cc, libc's crt files).
 require_rust() {
 	if ! command -v cargo > /dev/null 2>&1 || ! command -v rustup > /dev/null 2>&1; then
 		echo "missing: cargo and rustup (the Rust toolchain, installed with rustup)" >&2
 		return 1
 	fi
+	require cc:build-essential
 }
 
 # rust_components COMPONENT...: adds the rustup components that are not installed yet.
