@@ -14,6 +14,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 # shellcheck source=scripts/common.sh
 . scripts/common.sh
+require "${PACKAGE_TOOLS[@]}"
 
 readonly PKG_NAME=ndpresponder
 # Bumped when the packaging changes for the same crate version (OpenWrt's PKG_RELEASE).

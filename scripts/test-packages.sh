@@ -10,6 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
 # shellcheck source=scripts/common.sh
 . scripts/common.sh
+require "${PACKAGE_TOOLS[@]}" || exit 1
 
 passed=0
 failed=0
@@ -250,6 +251,14 @@ test_luci_ipk() {
 
 check "openwrt/ndpresponder/Makefile PKG_VERSION is Cargo.toml's version" \
 	[ "$(sed -n 's/^PKG_VERSION:=//p' openwrt/ndpresponder/Makefile)" = "$(manifest_field version)" ]
+check "openwrt/ndpresponder/Makefile PKG_LICENSE is Cargo.toml's license" \
+	[ "$(sed -n 's/^PKG_LICENSE:=//p' openwrt/ndpresponder/Makefile)" = "$(manifest_field license)" ]
+read -r -a license_files <<< "$(sed -n 's/^PKG_LICENSE_FILES:=//p' openwrt/ndpresponder/Makefile)"
+for f in "${license_files[@]}"; do
+	check "PKG_LICENSE_FILES names $f, which exists" [ -s "$f" ]
+done
+check "the init script is committed executable, as the feeds keep it" \
+	[ "$(git ls-files -s files/etc/init.d/ndpresponder | cut -d' ' -f1)" = 100755 ]
 shopt -s nullglob
 ipks=(dist/ipk/ndpresponder_*.ipk)
 check "dist/ipk holds one package per architecture" [ "${#ipks[@]}" -eq 5 ]

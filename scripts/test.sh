@@ -7,6 +7,8 @@
 # (scripts/openwrt-test.sh, OPENWRT_STAGE).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/common.sh
+. scripts/common.sh
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -15,22 +17,13 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 
-step "installing test tools"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends \
-	iproute2 nftables tcpdump ndisc6 python3-venv util-linux procps file \
-	shellcheck shfmt > /dev/null
-
-# scapy for tests/lab/ndp.py, in the project venv (.venv is gitignored; cross.sh keeps zig
-# there too).
-readonly SCAPY=scapy==2.8.0
-if ! .venv/bin/python3 -c 'import scapy' 2> /dev/null; then
-	python3 -m venv .venv
-	.venv/bin/pip install --quiet "$SCAPY"
-fi
-cargo fmt --version > /dev/null 2>&1 || rustup component add rustfmt
-cargo clippy --version > /dev/null 2>&1 || rustup component add clippy
+# Everything every step below runs, installed and checked before the first one starts, so
+# a missing program stops the run at once and by name, not ten minutes in.
+step "installing and checking the tools the tests run"
+rust_components rustfmt clippy
+require "${TEST_TOOLS[@]}" "${LINT_TOOLS[@]}" "${CROSS_TOOLS[@]}" "${PACKAGE_TOOLS[@]}"
+# scapy for tests/lab/ndp.py, in the git-ignored project venv (cross.sh keeps zig there too).
+venv_pip "$SCAPY_REQUIREMENT"
 
 step "cargo fmt --check"
 cargo fmt --check

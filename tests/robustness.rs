@@ -1,4 +1,4 @@
-//! Robustness of the daemon (issue 5), in the namespace lab: devices that appear, go down
+//! Robustness of the daemon, in the namespace lab: devices that appear, go down
 //! and come back with another MAC; no busy loop or log flood meanwhile; bursts of malformed
 //! frames; reloads, a ubusd restart and ubusd refusing the object under load; running with
 //! only CAP_NET_RAW. Needs
@@ -9,6 +9,7 @@ mod common;
 use common::fake_ubusd::{
     accept, call, handshake, register, register_within, AddObject, ACL_REFUSAL,
 };
+use common::process::require;
 use common::{uci_uplink, ConfigDir, Lab, Responder, RouterMode, CT_ADDR, CT_NET};
 use common::{ROUTER_IF, SERVER_MAC, UPLINK};
 use std::collections::{BTreeSet, HashMap};
@@ -89,7 +90,7 @@ fn wait_state(responder: &mut Responder, uplink: &str, state: &str) {
     }
 }
 
-/// Issue 5, item 6: however the links changed, the daemon neither spun nor flooded its log.
+/// However the links changed, the daemon neither spun nor flooded its log.
 fn assert_no_spin(responder: &mut Responder) {
     let cpu = responder.cpu_time();
     // The counters lines are the test's own doing (SIGUSR1).
@@ -154,8 +155,9 @@ fn answers_resume_within_a_second_of_link_up() {
     lab.set_link(HOT, false);
     wait_line(&mut responder, &format!("disarmed device={HOT} state=down"));
     let counters = responder.counters_of("hot");
+    // No NS can reach a link that is down (the router's side has no carrier, so the kernel
+    // refuses to send one): the state above is what shows the daemon noticed.
     assert_eq!(counters.state, "down", "{}", counters.line);
-    assert!(lab.ndisc6_on(HOT_ADDR, HOT_ROUTER_IF, 1, 300).is_none());
 
     let up = Instant::now();
     lab.set_link(HOT, true);
@@ -302,7 +304,7 @@ fn malformed_burst_is_dropped_by_reason_and_valid_ns_all_answered() {
     assert!(responder.is_running());
 }
 
-/// NS per second the load tests offer (issue 5: "about 10k/s").
+/// NS per second the load tests offer: a busy uplink's rate, well below the daemon's limit.
 const LOAD_RATE: u32 = 10_000;
 
 /// An uplink on wan0 for the container range plus `other`, without rate limits (the test
@@ -497,6 +499,7 @@ fn ubusd_refusing_the_object_under_load_loses_no_answer() {
 /// setpriv(1) arguments for user nobody with exactly `caps` (e.g. "+net_raw", or "-all"
 /// for none): inheritable, ambient and bounding sets, so the daemon keeps them across exec.
 fn as_nobody(caps: &str) -> Vec<String> {
+    require("setpriv", "util-linux");
     let mut args: Vec<String> = [
         "setpriv",
         "--reuid=nobody",

@@ -13,7 +13,7 @@ use common::fake_ubusd::{
     accept, blobmsg_int32, blobmsg_string, call, call_raw, handshake, register, register_within,
     send_unanswered, AddObject, ACL_REFUSAL,
 };
-use common::process::{cpu_time, line_channel};
+use common::process::{cpu_time, line_channel, Probe, COMMAND_TIMEOUT};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -585,11 +585,27 @@ fn status_of_an_armed_uplink_counts_real_traffic() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    // Whether an NA came; a failure to run ndisc6 fails the test rather than reading as
+    // "not answered".
     let ndisc = |target: &str| {
-        sh(&format!(
-            "ip netns exec {} ndisc6 -1 -r 1 -w 500 {target} up0",
-            pair.b
-        ))
+        Probe::Ndisc6
+            .run(Command::new("timeout").args([
+                COMMAND_TIMEOUT,
+                "ip",
+                "netns",
+                "exec",
+                &pair.b,
+                "ndisc6",
+                "-q",
+                "-n",
+                "-r",
+                "1",
+                "-w",
+                "500",
+                target,
+                "up0",
+            ]))
+            .is_some()
     };
     assert!(ndisc("2001:db8:1:2::1:5"), "in-range address not answered");
     assert!(!ndisc("2001:db8:1:2::2:5"), "out-of-range address answered");

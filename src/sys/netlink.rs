@@ -1,5 +1,5 @@
 //! The rtnetlink socket that tells us about links and IPv6 addresses as they change, so
-//! uplinks are followed by events rather than polling (prior-art note 4.5). Message parsing
+//! uplinks are followed by events rather than by re-reading tables on a timer. Message parsing
 //! is in `crate::state::rtnl`; this file only moves bytes.
 
 use super::{check, check_size, setsockopt, SysError};
