@@ -69,21 +69,10 @@ fi
 [ -f "$IPK" ] || die "no package $IPK"
 
 # Preflight: every program run from the host side, installed from Debian if missing.
-declare -A PROVIDER=([unshare]=util-linux [nsenter]=util-linux [ip]=iproute2
-	[ndisc6]=ndisc6 [curl]=curl [python3]=python3)
-missing=()
-for tool in "${!PROVIDER[@]}"; do
-	command -v "$tool" > /dev/null || missing+=("${PROVIDER[$tool]}")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-	echo "== apt-get install ${missing[*]}"
-	apt-get update -q > /dev/null
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-		"${missing[@]}" > /dev/null
-fi
-for tool in "${!PROVIDER[@]}"; do
-	command -v "$tool" > /dev/null || die "missing $tool (Debian package ${PROVIDER[$tool]})"
-done
+# shellcheck source=scripts/common.sh
+. scripts/common.sh
+require unshare:util-linux nsenter:util-linux ip:iproute2 ndisc6:ndisc6 curl:curl \
+	python3:python3 || die "missing programs (above)"
 
 passed=0
 failed=0
