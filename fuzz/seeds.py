@@ -5,8 +5,8 @@ Usage: fuzz/seeds.py OUT_DIR   (one sub-directory per target, e.g. OUT_DIR/wire_
 
 Sources, so the fuzzer starts from real inputs instead of rediscovering the formats:
   wire_ns, wire_na, responder  the captured kernel frames in src/wire/fixtures.rs
-  uci, config                  ../shared/fixtures/uci/corpus and files/etc/config/ndpresponder
-  ubus_object                  the ubusd -> server streams of ../shared/fixtures/ubus
+  uci, config                  tests/fixtures/uci/corpus and files/etc/config/ndpresponder
+  ubus_object                  the ubusd -> server streams of tests/fixtures/ubus
   ubus_blobmsg                 the DATA and SIGNATURE payloads of those frames
   rtnl                         a live RTM_GETLINK/RTM_GETADDR dump of this host when the
                                kernel allows it, plus hand-built messages
@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 CRATE = Path(__file__).resolve().parent.parent
-SHARED = CRATE.parent / "shared"
+FIXTURES = CRATE / "tests/fixtures"
 
 
 def wire_frames():
@@ -37,9 +37,9 @@ def wire_frames():
 
 
 def ubus_transcripts():
-    """(name, [(from, to, frame bytes)]) for every transcript of ../shared/fixtures/ubus."""
+    """(name, [(from, to, frame bytes)]) for every transcript of tests/fixtures/ubus."""
     out = []
-    for path in sorted((SHARED / "fixtures/ubus").glob("*.txt")):
+    for path in sorted((FIXTURES / "ubus").glob("*.txt")):
         frames, pending = [], None
         for line in path.read_text().splitlines():
             if line.startswith("=== MSG "):
@@ -135,7 +135,7 @@ def main():
         for target in ("wire_ns", "wire_na", "responder"):
             corpora[target][name.lower()] = frame
 
-    for path in sorted((SHARED / "fixtures/uci/corpus").iterdir()):
+    for path in sorted((FIXTURES / "uci/corpus").iterdir()):
         corpora["uci"][path.stem] = corpora["config"][path.stem] = path.read_bytes()
     shipped = (CRATE / "files/etc/config/ndpresponder").read_bytes()
     corpora["uci"]["shipped-default"] = corpora["config"]["shipped-default"] = shipped

@@ -17,7 +17,7 @@
 # Usage (root): scripts/bench.sh [> docs/benchmark.md]
 # Knobs (environment): RATES ("1000 10000 50000 100000 0", 0 = as fast as the generator can
 # send), STEP_S (3), OUT_SHARE (0.1), RES_COUNT (1000000), RES_RATE (50000), IDLE_S (30),
-# SKIP_INSTALL (1 = do not apt-get).
+# SKIP_INSTALL (1 = do not apt-get; scripts/common.sh).
 set -euo pipefail
 
 RATES=${RATES:-"1000 10000 50000 100000 0"}
@@ -26,7 +26,6 @@ OUT_SHARE=${OUT_SHARE:-0.1}
 RES_COUNT=${RES_COUNT:-1000000}
 RES_RATE=${RES_RATE:-50000}
 IDLE_S=${IDLE_S:-30}
-SKIP_INSTALL=${SKIP_INSTALL:-0}
 
 # The sweep solicits the 1023 addresses of TARGETS (host part 0 is never used), which the
 # kernel lab has assigned; the daemons are configured for the covering PREFIX. The resource
@@ -38,6 +37,8 @@ OUT_RANGE=2001:db8:2::/64
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+# shellcheck source=scripts/common.sh
+. scripts/common.sh
 TAG="ndpb$$"
 WORK=$(mktemp -d "/tmp/${TAG}.XXXXXX")
 LABS=()
@@ -69,25 +70,16 @@ trap 'exit 130' INT TERM
 
 [ "$(id -u)" = 0 ] || die "run as root (namespaces, packet sockets, apt-get)"
 
+# ndppd and npd6 are optional: either may be missing from a release, so each is installed
+# on its own and only its rows go missing.
 install_tools() {
-	local want=() p
-	command -v ip > /dev/null || want+=(iproute2)
-	command -v pgrep > /dev/null || want+=(procps)
-	command -v ndppd > /dev/null || want+=(ndppd)
-	command -v npd6 > /dev/null || want+=(npd6)
-	[ "${#want[@]}" -eq 0 ] && return 0
-	[ "$SKIP_INSTALL" = 1 ] && {
-		log "not installing ${want[*]} (SKIP_INSTALL=1)"
-		return 0
-	}
-	log "installing ${want[*]}"
-	apt-get update -qq >&2 || log "apt-get update failed"
-	# One at a time: ndppd or npd6 missing from a release must not block the others.
-	for p in "${want[@]}"; do
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" >&2 ||
-			log "could not install $p; its rows will be missing"
+	local daemon
+	require_rust
+	require ip:iproute2 sysctl:procps getconf:libc-bin
+	for daemon in ndppd npd6; do
+		type -P "$daemon" > /dev/null || install_packages "$daemon"
+		type -P "$daemon" > /dev/null || log "no $daemon: its rows will be missing"
 	done
-	command -v ip > /dev/null || die "iproute2 is required"
 }
 
 build() {

@@ -1,7 +1,8 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Capture the Linux kernel's own Neighbor Solicitations and Advertisements between two
 # network namespaces joined by a veth pair, and print every frame as hex. The output is what
-# src/wire/fixtures.rs was built from. Needs root, iproute2, tcpdump, ndisc6, ping.
+# src/wire/fixtures.rs was built from. Needs root; installs iproute2, procps, tcpdump,
+# ndisc6 and iputils-ping when missing.
 #
 #   A (wire-$$-a, veth wa, 02:00:00:00:00:0a, 2001:db8::a)  <->  B (wire-$$-b, veth wb,
 #   02:00:00:00:00:0b, 2001:db8::b)
@@ -13,6 +14,9 @@
 #   4. Multicast NS sent by ndisc6 (user space, raw socket) and B's reply.
 #   5. A duplicate: B tries to add 2001:db8::a; B's DAD NS and A's NA to ff02::1.
 set -eu
+# shellcheck source=scripts/common.sh
+. "$(dirname "$0")/common.sh"
+require ip:iproute2 sysctl:procps tcpdump:tcpdump ping:iputils-ping ndisc6:ndisc6
 
 A="wire-$$-a"
 B="wire-$$-b"

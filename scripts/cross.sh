@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Static router binaries and big-endian tests, on a fresh Debian machine of this project's
-# kind (recipe: ../shared/docs/cross-building.md).
+# kind (recipe and its reasons: docs/cross-building.md).
 #
 #   scripts/cross.sh [build]    install what is missing, build stripped static release
 #                               binaries into dist/<target>/ndpresponder, check them, print
@@ -19,7 +19,6 @@ cd "$root"
 # shellcheck source=scripts/common.sh
 . scripts/common.sh
 
-readonly ZIG_VERSION=0.17.1
 readonly TARGETS=(
 	mips-unknown-linux-musl
 	mipsel-unknown-linux-musl
@@ -39,25 +38,10 @@ export RUSTC_BOOTSTRAP=1
 log() { printf '==> %s\n' "$*" >&2; }
 
 setup() {
-	local missing=()
-	command -v qemu-mips-static > /dev/null || missing+=(qemu-user-static)
-	command -v file > /dev/null || missing+=(file)
-	command -v readelf > /dev/null || missing+=(binutils)
-	if [ "${#missing[@]}" -gt 0 ]; then
-		log "apt-get install ${missing[*]}"
-		apt-get update -q
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
-	fi
-	rustup component add rust-src llvm-tools
+	require "${CROSS_TOOLS[@]}"
+	rust_components rust-src llvm-tools
 	rustup target add aarch64-unknown-linux-musl x86_64-unknown-linux-musl
-	if ! [ -x .venv/bin/python ]; then
-		log "python3 -m venv .venv"
-		python3 -m venv .venv
-	fi
-	if [ "$(.venv/bin/python -m ziglang version 2> /dev/null)" != "$ZIG_VERSION" ]; then
-		log "pip install ziglang==$ZIG_VERSION"
-		.venv/bin/python -m pip install -q "ziglang==$ZIG_VERSION"
-	fi
+	venv_pip "$ZIG_REQUIREMENT"
 }
 
 # The llvm-objcopy that matches rustc, from the llvm-tools component.

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Fuzzes every parser of untrusted input (fuzz/fuzz_targets) for SECONDS each (default 60)
 # and prints, per target, the executions run and whether a crash was found.
 #
@@ -12,6 +12,11 @@
 set -eu
 
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/common.sh
+. scripts/common.sh
+# python3 writes the seeds; libfuzzer-sys compiles libFuzzer with the C++ compiler.
+require_rust
+require python3:python3 c++:g++
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
 jobs=${FUZZ_JOBS:-1}

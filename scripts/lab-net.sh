@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The namespace lab that reproduces the VPS problem (see ../shared/docs/prior-art.md, pain #2):
+# The namespace lab that reproduces the VPS problem (a hypervisor that drops NAs whose
+# source is outside the VPS's /64, as in the README's introduction):
 # one definition of the topology, used by scripts/lab.sh (the demo) and by tests/lab.rs.
 #
 #   router ns            hv ns (hypervisor)                 server ns (the VPS)        ct ns
@@ -20,6 +21,8 @@
 #   lab-net.sh dropped SUFFIX                NAs the hypervisor dropped so far (a number)
 #   lab-net.sh ns SUFFIX NAME                the namespace name of router|hv|server|ct
 set -euo pipefail
+# shellcheck source=scripts/common.sh
+. "$(dirname "$0")/common.sh"
 
 readonly ROUTER_MAC=02:00:00:00:00:01
 readonly SERVER_MAC=02:00:00:00:01:00
@@ -124,7 +127,7 @@ down() {
 }
 
 # RFC 4861 proxy entries need proxy_ndp on the interface; unicast NS to the address go
-# through ip6_forward(), which checks only conf.all.proxy_ndp (prior-art.md, kernel section).
+# through ip6_forward(), which checks only conf.all.proxy_ndp (net/ipv6/ip6_output.c).
 proxy_ndp() {
 	local s
 	s=$(ns "$1" server)
@@ -132,12 +135,22 @@ proxy_ndp() {
 	ip -n "$s" -6 neigh add proxy "$2" dev wan0
 }
 
+# A number, or a failure: an empty answer must not read as "nothing dropped".
 dropped() {
-	ip netns exec "$(ns "$1" hv)" nft list counter bridge hv spoofed_na |
-		sed -n 's/.*packets \([0-9]*\).*/\1/p'
+	local listing count
+	listing=$(ip netns exec "$(ns "$1" hv)" nft list counter bridge hv spoofed_na)
+	count=$(sed -n 's/.*packets \([0-9][0-9]*\).*/\1/p' <<< "$listing")
+	if [ -z "$count" ]; then
+		echo "no packet count in nft's listing: $listing" >&2
+		return 1
+	fi
+	echo "$count"
 }
 
 cmd=${1-}
+# Every command but `ns` runs ip, nft or sysctl (the tests run this script too, so it
+# installs what it needs itself).
+[ "$cmd" = ns ] || require "${LAB_TOOLS[@]}"
 case "$cmd" in
 up)
 	[ $# -eq 3 ] || {

@@ -1,16 +1,14 @@
 #!/usr/bin/env bash
 # Runs shellcheck and shfmt on every shell script under files/ and scripts/ (found by their
-# #! line or .sh name), installing both from Debian if missing. shfmt uses the flags of OpenWrt's
+# #! line or .sh name), installing both from Debian if missing (scripts/common.sh). shfmt uses the flags of OpenWrt's
 # package CI (gh-action-sdk runs `shfmt -w -sr -s` on init scripts).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-
-if ! command -v shellcheck > /dev/null || ! command -v shfmt > /dev/null; then
-	apt-get update -q
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends shellcheck shfmt
-fi
+# shellcheck source=scripts/common.sh
+. scripts/common.sh
+require "${LINT_TOOLS[@]}"
 
 scripts=()
 while IFS= read -r -d '' f; do

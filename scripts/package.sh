@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installable .ipk packages from the static binaries of scripts/cross.sh, one per OpenWrt
-# architecture, into dist/ipk/. For quick installs on opkg-based OpenWrt (up to 24.10);
+# architecture, plus the architecture-independent luci-app-ndpresponder, into dist/ipk/. For quick installs on opkg-based OpenWrt (up to 24.10);
 # release packages come from the SDK recipe in openwrt/ndpresponder.
 #
 #   scripts/cross.sh && scripts/package.sh && scripts/test-packages.sh
@@ -14,6 +14,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 # shellcheck source=scripts/common.sh
 . scripts/common.sh
+require "${PACKAGE_TOOLS[@]}"
 
 readonly PKG_NAME=ndpresponder
 # Bumped when the packaging changes for the same crate version (OpenWrt's PKG_RELEASE).
@@ -92,8 +93,16 @@ write_control() {
 		. "${IPKG_INSTROOT}/lib/functions.sh"
 		default_prerm "$0" "$@"
 	EOF
+	# The package's own scripts, as the SDK writes them: default_postinst sources
+	# postinst-pkg before it starts the init script; postrm runs after the files are gone.
+	recipe_script postinst > "$control/postinst-pkg"
+	recipe_script postrm > "$control/postrm"
+	if ! [ -s "$control/postinst-pkg" ] || ! [ -s "$control/postrm" ]; then
+		echo "openwrt/ndpresponder/Makefile lacks Package/$PKG_NAME/postinst or postrm" >&2
+		return 1
+	fi
 	chmod 0644 "$control/control" "$control/conffiles"
-	chmod 0755 "$control/postinst" "$control/prerm"
+	chmod 0755 "$control/postinst" "$control/prerm" "$control/postinst-pkg" "$control/postrm"
 }
 
 build_ipk() {
@@ -116,8 +125,58 @@ build_ipk() {
 	echo "$ipk"
 }
 
+# luci-app-ndpresponder as luci.mk packs it: htdocs/ under /www, root/ under /, all files
+# 0644 (nothing in it is executable), architecture "all". The translations stay in the
+# template; luci.mk would build them into separate luci-i18n-* packages.
+build_luci_ipk() {
+	local app=luci-app-ndpresponder work ipk installed_size
+	work=$(mktemp -d)
+	mkdir -p "$work/data/www" "$work/control" "$work/pkg"
+	cp -R "$app/htdocs/." "$work/data/www/"
+	cp -R "$app/root/." "$work/data/"
+	find "$work/data" -type d -exec chmod 0755 {} +
+	find "$work/data" -type f -exec chmod 0644 {} +
+	installed_size=$(find "$work/data" -type f -exec stat -c %s {} + | awk '{ s += $1 } END { print s }')
+	cat > "$work/control/control" <<- EOF
+		Package: $app
+		Version: $version
+		Depends: libc, luci-base, $PKG_NAME
+		Source: $url
+		SourceName: $app
+		License: $license
+		Section: luci
+		SourceDateEpoch: $epoch
+		URL: $url
+		Maintainer: ndpresponder developers
+		Architecture: all
+		Installed-Size: $installed_size
+		Description: LuCI support for ndpresponder: settings and a status page
+	EOF
+	# luci.mk's postinst: drop LuCI's caches so the new menu entries show, and make rpcd
+	# read the new ACL file.
+	cat > "$work/control/postinst" <<- 'EOF'
+		#!/bin/sh
+		[ -n "${IPKG_INSTROOT}" ] && exit 0
+		rm -f /tmp/luci-indexcache /tmp/luci-indexcache.*
+		rm -rf /tmp/luci-modulecache/
+		killall -HUP rpcd 2> /dev/null
+		exit 0
+	EOF
+	chmod 0644 "$work/control/control"
+	chmod 0755 "$work/control/postinst"
+	(cd "$work/data" && tar_gz "$work/pkg/data.tar.gz" .)
+	(cd "$work/control" && tar_gz "$work/pkg/control.tar.gz" .)
+	echo 2.0 > "$work/pkg/debian-binary"
+	ipk="dist/ipk/${app}_${version}_all.ipk"
+	(cd "$work/pkg" && tar_gz "$work/out.ipk" ./debian-binary ./control.tar.gz ./data.tar.gz)
+	mv "$work/out.ipk" "$ipk"
+	rm -rf "$work"
+	echo "$ipk"
+}
+
 mkdir -p dist/ipk
 rm -f dist/ipk/*.ipk
 for entry in "${ARCHES[@]}"; do
 	build_ipk "${entry%%:*}" "${entry#*:}"
 done
+build_luci_ipk

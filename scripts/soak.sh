@@ -6,6 +6,10 @@
 # flat column. Rate limits are off so every in-range NS is answered.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/common.sh
+. scripts/common.sh
+require_rust
+require ip:iproute2 sysctl:procps file:file
 
 TOTAL=${TOTAL:-10000000}
 RATE=${RATE:-100000}

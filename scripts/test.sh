@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Everything CI checks, on a fresh machine of this kind, as root: installs what the tests
 # need, then formatting and lints, unit and integration tests, the root-only namespace lab
-# tests, shell lint, the router cross builds with their size budget, the unit tests on
-# big-endian MIPS under qemu, and the .ipk packages.
+# tests, the LuCI app in a headless browser, shell lint, the router cross builds with their
+# size budget, the unit tests on big-endian MIPS under qemu, the .ipk packages, and the
+# x86_64 package on OpenWrt's real userland when a staged one exists
+# (scripts/openwrt-test.sh, OPENWRT_STAGE).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/common.sh
+. scripts/common.sh
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -13,22 +17,13 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 
-step "installing test tools"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends \
-	iproute2 nftables tcpdump ndisc6 python3-venv util-linux procps file \
-	shellcheck shfmt > /dev/null
-
-# scapy for tests/lab/ndp.py, in the project venv (.venv is gitignored; cross.sh keeps zig
-# there too).
-readonly SCAPY=scapy==2.8.0
-if ! .venv/bin/python3 -c 'import scapy' 2> /dev/null; then
-	python3 -m venv .venv
-	.venv/bin/pip install --quiet "$SCAPY"
-fi
-cargo fmt --version > /dev/null 2>&1 || rustup component add rustfmt
-cargo clippy --version > /dev/null 2>&1 || rustup component add clippy
+# Everything every step below runs, installed and checked before the first one starts, so
+# a missing program stops the run at once and by name, not ten minutes in.
+step "installing and checking the tools the tests run"
+rust_components rustfmt clippy
+require "${TEST_TOOLS[@]}" "${LINT_TOOLS[@]}" "${CROSS_TOOLS[@]}" "${PACKAGE_TOOLS[@]}"
+# scapy for tests/lab/ndp.py, in the git-ignored project venv (cross.sh keeps zig there too).
+venv_pip "$SCAPY_REQUIREMENT"
 
 step "cargo fmt --check"
 cargo fmt --check
@@ -42,6 +37,9 @@ cargo test --examples
 step "namespace lab tests (root)"
 cargo test --tests -- --ignored --test-threads=1
 
+step "luci-app-ndpresponder: translation template and browser test"
+bash scripts/test-luci.sh
+
 step "shell lint"
 bash scripts/lint-shell.sh
 
@@ -54,5 +52,12 @@ bash scripts/cross.sh test-mips
 step ".ipk packages"
 bash scripts/package.sh
 bash scripts/test-packages.sh
+
+step "OpenWrt's real userland: procd, ujail, ubusd, rpcd, uhttpd, opkg"
+# A stage built as README.md says; where one was built on this machine it is used.
+if [ -z "${OPENWRT_STAGE-}" ] && [ -d /tmp/owrtreal/stage ]; then
+	export OPENWRT_STAGE=/tmp/owrtreal/stage
+fi
+bash scripts/openwrt-test.sh
 
 step "all checks passed"

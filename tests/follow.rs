@@ -9,10 +9,10 @@
 
 mod common;
 
-use common::fake_ubusd::{call, register};
+use common::fake_ubusd::{call, register, Session};
 use common::{ConfigDir, Lab, RouterMode, CT_ADDR, CT_NET, OUT_OF_RANGE, ROUTER_IF};
 use common::{SERVER_MAC, UPLINK};
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::net::UnixListener;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
@@ -62,7 +62,7 @@ fn switch_time(lab: &Lab, addr: &str, answered: bool, since: Instant) -> Duratio
 
 /// The daemon in UCI mode with `uplink` as its file, registered on a fake ubusd: the
 /// daemon, the bus connection, and the directory (removed on drop).
-fn start_uci(lab: &Lab, uplink: &str) -> (common::Responder, UnixStream, ConfigDir) {
+fn start_uci(lab: &Lab, uplink: &str) -> (common::Responder, Session, ConfigDir) {
     let dir = ConfigDir::new("follow");
     dir.write(uplink);
     let listener = UnixListener::bind(dir.ubus_socket()).expect("bind the fake ubusd");
@@ -75,7 +75,7 @@ fn start_uci(lab: &Lab, uplink: &str) -> (common::Responder, UnixStream, ConfigD
 }
 
 /// One ubus call that must succeed; its JSON reply.
-fn ask(bus: &mut UnixStream, method: &str, args: &[(&str, &str)]) -> String {
+fn ask(bus: &mut Session, method: &str, args: &[(&str, &str)]) -> String {
     static SEQ: AtomicU16 = AtomicU16::new(1);
     let (status, json) = call(bus, SEQ.fetch_add(1, Ordering::Relaxed), method, args);
     assert_eq!(status, 0, "{method} failed");

@@ -100,8 +100,8 @@ fn multicast_ns_answered_from_target(mode: RouterMode) {
 }
 
 /// NUD probes (RFC 4861 section 7.3.1) are unicast to the target and carry no SLLA; a
-/// responder that ignores them lets the router's entry fail every few minutes
-/// (prior-art.md, pain #1).
+/// responder that ignores them lets the router's entry go STALE, then FAILED, and traffic
+/// stops until a multicast NS succeeds again.
 fn unicast_probe_answered(mode: RouterMode) {
     assert_solicited_reply(&answer_to(mode, "unicast"), mode);
 }

@@ -1,4 +1,4 @@
-//! The per-packet path allocates nothing in steady state (issue: bounded memory): a counting
+//! The per-packet path allocates nothing in steady state, so memory stays bounded: a counting
 //! global allocator watches `Responder::handle` and `wire::emit_na` over valid, invalid and
 //! out-of-range frames from many sources, with rate limits on so the limiter table churns,
 //! and with ranges taken from a route table and hosts from a neighbour table.

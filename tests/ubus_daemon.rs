@@ -1,23 +1,68 @@
 //! The daemon against a fake ubusd: registration (checked against the frame a real ubusd
 //! accepted, fixture 01), `status`, `reload` with a good and a broken file, SIGHUP,
-//! `explain`, and re-registration after ubusd restarts. Needs no root: the configured
-//! device does not exist, so no packet socket is opened.
+//! `explain`, arguments it does not know, what needs no answer, re-registration after
+//! ubusd restarts, and ubusd refusing the object for a while (backoff, no spin). Needs no
+//! root: the configured device does not exist, so no packet socket is opened.
 //!
 //! The fake ubusd (tests/common/fake_ubusd.rs) builds its frames by hand from the wire rules,
 //! independently of the crate's own codec; only the daemon's replies are decoded with it.
 
 mod common;
 
-use common::fake_ubusd::{call, register};
+use common::fake_ubusd::{
+    accept, blobmsg_int32, blobmsg_string, call, call_raw, handshake, register, register_within,
+    send_unanswered, AddObject, ACL_REFUSAL,
+};
+use common::process::{cpu_time, line_channel, Probe, COMMAND_TIMEOUT};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-/// A temp directory removed on drop, and the daemon killed on drop, even when a test fails.
+/// A temp directory removed on drop, and the daemon killed on drop, even when a test fails
+/// (its log is shown then).
 struct Fixture {
     dir: PathBuf,
     daemon: Option<Child>,
+    lines: Receiver<String>,
+    log: Vec<String>,
+}
+
+impl Fixture {
+    fn new(dir: PathBuf, mut daemon: Child) -> Fixture {
+        let lines = line_channel(daemon.stderr.take().expect("piped stderr"));
+        Fixture {
+            dir,
+            daemon: Some(daemon),
+            lines,
+            log: Vec::new(),
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.daemon.as_ref().unwrap().id()
+    }
+
+    /// Every line the daemon logged so far.
+    fn log(&mut self) -> &[String] {
+        while let Ok(line) = self.lines.try_recv() {
+            self.log.push(line);
+        }
+        &self.log
+    }
+
+    /// Waits (bounded) for a line containing `needle` after the first `from` lines.
+    fn wait_line(&mut self, from: usize, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(line) = self.log()[from..].iter().find(|l| l.contains(needle)) {
+                return line.clone();
+            }
+            assert!(Instant::now() < deadline, "no line with {needle:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
 
 impl Drop for Fixture {
@@ -25,6 +70,9 @@ impl Drop for Fixture {
         if let Some(mut d) = self.daemon.take() {
             let _ = d.kill();
             let _ = d.wait();
+        }
+        if std::thread::panicking() {
+            eprintln!("--- ndpresponder log ---\n{}", self.log().join("\n"));
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -54,11 +102,25 @@ fn spawn_daemon(wrapper: &[&str], dir: &Path, sock: &Path) -> Child {
         .arg(sock)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap()
 }
 
+/// The daemon on a fresh directory with ubusd's socket at `run/ubus.sock`, neither of
+/// which exists yet.
+fn start_without_ubusd(name: &str) -> (Fixture, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("ndpr-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let sock = dir.join("run/ubus.sock");
+    let device = format!("ndpt{}", std::process::id() % 100_000);
+    write_config(&dir, &device, &["2001:db8:1:2::1:0/112"]);
+    let daemon = spawn_daemon(&[], &dir, &sock);
+    (Fixture::new(dir, daemon), sock)
+}
+
+/// The daemon with the fake ubusd listening before it starts.
 fn start(name: &str) -> (Fixture, UnixListener, PathBuf) {
     let dir = std::env::temp_dir().join(format!("ndpr-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -68,15 +130,11 @@ fn start(name: &str) -> (Fixture, UnixListener, PathBuf) {
     let device = format!("ndpt{}", std::process::id() % 100_000);
     write_config(&dir, &device, &["2001:db8:1:2::1:0/112"]);
     let daemon = spawn_daemon(&[], &dir, &sock);
-    let fx = Fixture {
-        dir: dir.clone(),
-        daemon: Some(daemon),
-    };
-    (fx, listener, sock)
+    (Fixture::new(dir, daemon), listener, sock)
 }
 
 fn signal(fx: &Fixture, sig: &str) {
-    let pid = fx.daemon.as_ref().unwrap().id().to_string();
+    let pid = fx.pid().to_string();
     assert!(Command::new("kill")
         .args([sig, &pid])
         .status()
@@ -100,6 +158,11 @@ fn status_reload_explain_and_broken_file() {
         "\"ns_received\": 0",
         "\"out_of_range\": 0",
         "\"config\": \"",
+        // Not armed: no reception at all; the /112 is past the cap of 256 groups.
+        "\"mode\": \"none\"",
+        "\"groups_joined\": 0",
+        "\"over_cap\": \"",
+        "\"group_cap\": 256",
     ] {
         assert!(json.contains(needle), "status lacks {needle}:\n{json}");
     }
@@ -179,6 +242,62 @@ fn status_reload_explain_and_broken_file() {
         4
     );
     assert_eq!(call(&mut s, 21, "bogus", &[]).0, 3);
+
+    // Calls forwarded by uhttpd from LuCI carry the session id as an extra argument;
+    // like every field a method does not name, it is ignored.
+    let sid = ("ubus_rpc_session", "0123456789abcdef0123456789abcdef");
+    assert_eq!(call(&mut s, 22, "status", &[sid]).0, 0);
+    let (st, json) = call(&mut s, 23, "explain", &[sid, ("address", "2001:db8:9::1")]);
+    assert_eq!(st, 0);
+    assert!(json.unwrap().contains("out_of_range"));
+    assert_eq!(call(&mut s, 24, "status", &[("verbose", "1")]).0, 0);
+}
+
+/// uhttpd's `/ubus` JSON-RPC endpoint adds `ubus_rpc_session` to every call; OpenWrt's
+/// daemons ignore fields they do not know (blobmsg_parse), and so must we.
+#[test]
+fn session_and_unknown_fields_are_ignored() {
+    let (_fx, listener, _) = start("session");
+    let mut s = register(&listener);
+    let session = blobmsg_string("ubus_rpc_session", "6f1b6e1c4a5d7e8f9a0b1c2d3e4f5a6b");
+    let unknown = blobmsg_int32("verbose", 1);
+    let address = blobmsg_string("address", "2001:db8:1:2::1:9");
+    let plain = call(&mut s, 1, "status", &[]).1.unwrap();
+    for (seq, extra) in [(2, &session), (3, &unknown)] {
+        let (st, json) = call_raw(&mut s, seq, "status", extra);
+        assert_eq!(st, 0, "status with {extra:02x?}");
+        let json = json.expect("status has data");
+        // The same reply as without the field (uptime may have ticked).
+        let strip = |j: &str| {
+            j.lines()
+                .filter(|l| !l.contains("uptime"))
+                .collect::<String>()
+        };
+        assert_eq!(strip(&json), strip(&plain));
+    }
+    let plain = call_raw(&mut s, 4, "explain", &address).1.unwrap();
+    assert!(
+        plain.contains("\"rule\": \"2001:db8:1:2::1:0/112\""),
+        "{plain}"
+    );
+    for (seq, data) in [
+        (5, [session.clone(), address.clone()].concat()),
+        (6, [address.clone(), unknown.clone()].concat()),
+        (
+            7,
+            [unknown.clone(), address.clone(), session.clone()].concat(),
+        ),
+    ] {
+        assert_eq!(
+            call_raw(&mut s, seq, "explain", &data),
+            (0, Some(plain.clone()))
+        );
+    }
+    // A known field of the wrong type is still refused, session or not.
+    let wrong = [session.clone(), blobmsg_int32("address", 1)].concat();
+    assert_eq!(call_raw(&mut s, 8, "explain", &wrong), (2, None));
+    // And a call with only unknown fields still lacks the address.
+    assert_eq!(call_raw(&mut s, 9, "explain", &session), (2, None));
 }
 
 #[test]
@@ -214,6 +333,163 @@ fn reregisters_after_ubusd_restart() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(status.success(), "{status:?}");
+}
+
+/// ubusd sends some messages that want no answer: a NOTIFY when the object's subscribers
+/// change and INVOKEs with NO_REPLY. Answering would confuse ubusd; the next frame the
+/// daemon sends must be the reply to the next call.
+#[test]
+fn notifications_get_no_answer() {
+    let (_fx, listener, _) = start("notify");
+    let mut s = register(&listener);
+    send_unanswered(&mut s, "status");
+    send_unanswered(&mut s, "reload");
+    let (st, json) = call(&mut s, 7, "status", &[]);
+    assert_eq!(st, 0);
+    assert!(
+        json.unwrap().contains("\"reloads\": 1"),
+        "NO_REPLY reload not run"
+    );
+}
+
+/// The delay in progress after `tries` failed tries: 1 s doubling, at most 60 s.
+fn backoff_step(tries: u32) -> Duration {
+    Duration::from_secs((1u64 << tries.saturating_sub(1).min(6)).min(60))
+}
+
+/// ubusd refusing the object (its ACLs are read at start and on SIGHUP only, so right after
+/// the package is installed it says no) for 10 s: a handful of tries and log lines, no CPU
+/// to speak of, and registration within one backoff step once ubusd accepts.
+#[test]
+fn refused_object_is_retried_with_backoff_not_spun_on() {
+    const REFUSING: Duration = Duration::from_secs(10);
+    let (mut fx, listener, _) = start("refused");
+    let began = Instant::now();
+    let cpu_before = cpu_time(fx.pid());
+    let mut tries = 0;
+    // ubusd leaves a refused connection open; the daemon is the one to close it.
+    let mut refused = Vec::new();
+    while let Some(conn) = accept(&listener, REFUSING.saturating_sub(began.elapsed())) {
+        tries += 1;
+        refused.push(
+            handshake(conn, AddObject::Refuse(ACL_REFUSAL))
+                .err()
+                .unwrap(),
+        );
+    }
+    let cpu = cpu_time(fx.pid()) - cpu_before;
+    let log_during = fx.log().to_vec();
+    let ubus_lines: Vec<_> = log_during.iter().filter(|l| l.contains("ubus")).collect();
+    let accepting = Instant::now();
+    let step = backoff_step(tries);
+    let mut s = register_within(&listener, step + Duration::from_secs(2));
+    let took = accepting.elapsed();
+    eprintln!(
+        "refused for {REFUSING:?}: {tries} tries, {} log lines ({} about ubus), CPU {cpu:?}; \
+         registered {took:?} after ubusd accepted (backoff step {step:?})",
+        log_during.len(),
+        ubus_lines.len()
+    );
+    // Tries at 0, 1, 3 and 7 s.
+    assert!((3..=5).contains(&tries), "{tries} tries in {REFUSING:?}");
+    assert_eq!(ubus_lines.len(), 1, "{ubus_lines:#?}");
+    assert!(
+        ubus_lines[0].contains("status 2") && ubus_lines[0].contains("retrying in 1 s"),
+        "{}",
+        ubus_lines[0]
+    );
+    assert!(log_during.len() <= 6, "{log_during:#?}");
+    assert!(
+        cpu < Duration::from_millis(100),
+        "CPU {cpu:?} in {REFUSING:?}"
+    );
+    assert!(took <= step + Duration::from_millis(500), "{took:?}");
+
+    // Back: one line, and status and the SIGUSR1 dump tell what happened.
+    let from = log_during.len();
+    let line = fx.wait_line(from, "ubus: registered");
+    assert!(line.contains(&format!("{:#010x}", s.object_id)), "{line}");
+    assert!(
+        line.contains(&format!("after {tries} failed tries")),
+        "{line}"
+    );
+    let json = call(&mut s, 1, "status", &[]).1.unwrap();
+    for needle in [
+        "\"state\": \"registered\"".to_string(),
+        format!("\"object_id\": \"{:#010x}\"", s.object_id),
+        format!("\"retries\": {tries}"),
+        "\"seconds_in_state\": ".to_string(),
+        "\"last_error\": \"ubusd refused the object (status 2".to_string(),
+    ] {
+        assert!(json.contains(&needle), "status lacks {needle}:\n{json}");
+    }
+    let from = fx.log().len();
+    signal(&fx, "-USR1");
+    let dump = fx.wait_line(from, "ubus state=");
+    assert!(
+        dump.contains("ubus state=registered ") && dump.contains(&format!(" retries={tries} ")),
+        "{dump}"
+    );
+    drop(refused);
+}
+
+/// While backing off, ubusd restarting (a new socket in the directory, as after
+/// `/etc/init.d/ubus restart`) starts the schedule over: the daemon registers at once,
+/// not when the pending delay runs out.
+#[test]
+fn ubusd_restart_resets_the_backoff() {
+    let (mut fx, listener, sock) = start("reset");
+    for _ in 0..3 {
+        let conn = accept(&listener, Duration::from_secs(10)).expect("a try");
+        handshake(conn, AddObject::Refuse(ACL_REFUSAL))
+            .err()
+            .unwrap();
+    }
+    // The refusal is logged once; after the third the next try is 4 s away.
+    fx.wait_line(0, "ubus: ubusd refused");
+    std::thread::sleep(Duration::from_millis(100));
+    drop(listener);
+    std::fs::remove_file(&sock).unwrap();
+    let restarted = Instant::now();
+    let listener = UnixListener::bind(&sock).unwrap();
+    let mut s = register(&listener);
+    let took = restarted.elapsed();
+    assert!(
+        took < Duration::from_secs(1),
+        "re-registration took {took:?}"
+    );
+    assert_eq!(call(&mut s, 1, "status", &[]).0, 0);
+}
+
+/// No ubusd at all, not even its directory (a host without it, or early boot): one line,
+/// no timer (the directory's parent is watched), and registration as soon as ubusd
+/// creates its directory and socket.
+#[test]
+fn missing_ubusd_sets_no_timer_and_is_noticed_when_it_appears() {
+    let (mut fx, sock) = start_without_ubusd("absent");
+    std::thread::sleep(Duration::from_millis(1500));
+    let from = fx.log().len();
+    signal(&fx, "-USR1");
+    let dump = fx.wait_line(from, "ubus state=");
+    assert!(
+        dump.contains("ubus state=waiting ") && !dump.contains("next_try_in_ms"),
+        "{dump}"
+    );
+    let ubus_lines: Vec<_> = fx.log().iter().filter(|l| l.contains("ubus:")).collect();
+    assert_eq!(ubus_lines.len(), 1, "{ubus_lines:#?}");
+    assert!(
+        ubus_lines[0].ends_with("does not exist; registering when ubusd creates it"),
+        "{}",
+        ubus_lines[0]
+    );
+    // ubusd starts: directory first, then the socket.
+    let appeared = Instant::now();
+    std::fs::create_dir(sock.parent().unwrap()).unwrap();
+    let listener = UnixListener::bind(&sock).unwrap();
+    let mut s = register(&listener);
+    let took = appeared.elapsed();
+    assert!(took < Duration::from_secs(1), "registration took {took:?}");
+    assert_eq!(call(&mut s, 1, "status", &[]).0, 0);
 }
 
 /// Runs `cmd` and returns whether it succeeded (for namespace plumbing).
@@ -283,10 +559,7 @@ fn status_of_an_armed_uplink_counts_real_traffic() {
     )
     .unwrap();
     let daemon = spawn_daemon(&["ip", "netns", "exec", &pair.a], &dir, &sock);
-    let _fx = Fixture {
-        dir,
-        daemon: Some(daemon),
-    };
+    let _fx = Fixture::new(dir, daemon);
     let mut s = register(&listener);
     // Wait (bounded) until the uplink is armed.
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -312,11 +585,27 @@ fn status_of_an_armed_uplink_counts_real_traffic() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    // Whether an NA came; a failure to run ndisc6 fails the test rather than reading as
+    // "not answered".
     let ndisc = |target: &str| {
-        sh(&format!(
-            "ip netns exec {} ndisc6 -1 -r 1 -w 500 {target} up0",
-            pair.b
-        ))
+        Probe::Ndisc6
+            .run(Command::new("timeout").args([
+                COMMAND_TIMEOUT,
+                "ip",
+                "netns",
+                "exec",
+                &pair.b,
+                "ndisc6",
+                "-q",
+                "-n",
+                "-r",
+                "1",
+                "-w",
+                "500",
+                target,
+                "up0",
+            ]))
+            .is_some()
     };
     assert!(ndisc("2001:db8:1:2::1:5"), "in-range address not answered");
     assert!(!ndisc("2001:db8:1:2::2:5"), "out-of-range address answered");
@@ -337,6 +626,9 @@ fn status_of_an_armed_uplink_counts_real_traffic() {
         "\"na_sent\": 1",
         "\"out_of_range\": 1",
         "\"excluded\": 1",
+        // The /112 is past the cap: all-multicast reception alone.
+        "\"mode\": \"allmulti\"",
+        "\"groups_joined\": 0",
     ] {
         assert!(json.contains(needle), "status lacks {needle}:\n{json}");
     }

@@ -1,4 +1,4 @@
-//! The daemon in OpenWrt mode (issue 3), in the namespace lab: rules from a UCI directory
+//! The daemon in OpenWrt mode, in the namespace lab: rules from a UCI directory
 //! (`-c DIR`), two uplinks at once, and SIGHUP reloads that add and remove prefixes or are
 //! refused. Needs root; `scripts/test.sh` runs it with `--ignored`.
 

@@ -1,4 +1,4 @@
-//! UCI package -> validated [`Config`] (schema in `docs/uci-schema.md`).
+//! UCI package -> validated [`Config`] (schema in the README, section `/etc/config/ndpresponder`).
 
 use super::values::{self, ParsedPrefix};
 use super::{

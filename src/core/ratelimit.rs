@@ -1,6 +1,6 @@
 //! Token buckets for the answer budget: one per uplink and a fixed-size table of per-source
 //! buckets. A responder for a whole range lets a scanner behind the upstream router fill
-//! that router's neighbour table (prior-art note 4.5); these bound what we make it learn.
+//! that router's neighbour table; these bound what we make it learn.
 //! Time is passed in (monotonic nanoseconds), so the logic is testable without a clock.
 
 use crate::config::RateLimit;

@@ -1,31 +1,50 @@
 //! The daemon on ubus: object `ndpresponder` with `status`, `reload` and `explain`, and the
-//! connection's lifecycle. ubusd restarting is noticed through the socket's directory
-//! (inotify), so reconnecting needs no timer and packets keep flowing meanwhile.
+//! connection's lifecycle. ubusd (re)starting is noticed through the socket's directory
+//! (inotify); every failure is retried on the schedule of [`Reconnect`], and packets keep
+//! flowing meanwhile.
 
 use super::follow_status;
+use super::reconnect::{Phase, Reconnect};
 use super::State;
 use crate::config::values::{word_for, SOURCE_POLICIES};
 use crate::core::follow::Lookup;
+use crate::core::groups::GROUP_CAP;
 use crate::core::responder::{self, DropReason};
 use crate::sys::inotify::DirWatch;
 use crate::sys::time::monotonic_ns;
 use crate::ubus::{
-    BlobmsgBuilder, BlobmsgList, BlobmsgType, BlobmsgValue, Call, Method, ObjectClient, Status,
+    BlobmsgBuilder, BlobmsgList, BlobmsgType, BlobmsgValue, Event, Method, ObjectClient, Status,
     UbusConnection,
 };
-use crate::{log_debug, log_info, log_warn};
+use crate::{log_debug, log_info, log_notice, log_warn};
+use std::io::ErrorKind;
 use std::net::Ipv6Addr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub const OBJECT: &str = "ndpresponder";
-pub const METHODS: [Method; 3] = [
+
+/// What a method does: it gets the daemon's state, the ubus link (for status) and the
+/// call's arguments, only those its policy names, each with its type.
+pub type Handler = fn(&mut State, &Reconnect, &[u8]) -> Result<Option<Vec<u8>>, Status>;
+
+/// The object's methods, one row each (as odhcpd's `UBUS_METHOD` table): the name and
+/// argument policy published in ADD_OBJECT, which `ubus -v list` shows, and applied to
+/// every call, and the handler the call goes to.
+pub static METHODS: [Method<Handler>; 3] = [
     Method {
         name: "status",
         args: &[],
+        handler: |state, ubus, _| Ok(Some(status(state, ubus))),
     },
     Method {
         name: "reload",
         args: &[],
+        handler: |state, _, _| match state.reload() {
+            Ok(()) => Ok(None),
+            // The error is in status (`config_error`) and in the log; the caller learns
+            // that the new file was refused.
+            Err(_) => Err(Status::InvalidArgument),
+        },
     },
     Method {
         name: "explain",
@@ -33,89 +52,113 @@ pub const METHODS: [Method; 3] = [
             ("address", BlobmsgType::String),
             ("interface", BlobmsgType::String),
         ],
+        handler: |state, _, args| explain(state, args).map(Some),
     },
 ];
 
-/// ubusd creates its socket file at bind() and accepts only after listen(), so a connect
-/// right after the create event can be refused: retry this often, this many times (2 s).
-const RETRY_INTERVAL_NS: u64 = 100_000_000;
-const RETRIES: u32 = 20;
-
-/// The ubus side of the daemon: a connection while ubusd is there, and a watch on the
-/// socket's directory to notice it coming back.
+/// The ubus side of the daemon: a connection while ubusd is there, a watch on the socket's
+/// directory to notice it coming back, and the retry schedule.
 pub struct Bus {
     path: PathBuf,
-    conn: Option<UbusConnection>,
-    registered: bool,
+    conn: Option<UbusConnection<Handler>>,
     watch: Option<DirWatch>,
-    /// While ubusd is (re)starting: when to try again, and how many tries are left.
-    retry: Option<(u64, u32)>,
+    /// The watch is on the socket's directory itself, not on an ancestor waiting for it.
+    watching_dir: bool,
+    link: Reconnect,
 }
 
 impl Bus {
-    pub fn new(path: PathBuf) -> Bus {
-        let dir = path
-            .parent()
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("."));
-        let watch = match DirWatch::new(&dir) {
-            Ok(w) => Some(w),
-            Err(e) => {
-                log_info!(
-                    "ubus: cannot watch {} ({e}); connecting only at start",
-                    dir.display()
-                );
-                None
-            }
-        };
+    pub fn new(path: PathBuf, now_ns: u64) -> Bus {
         let mut bus = Bus {
             path,
             conn: None,
-            registered: false,
-            watch,
-            retry: None,
+            watch: None,
+            watching_dir: false,
+            link: Reconnect::new(now_ns),
         };
-        bus.connect(RETRIES);
+        bus.connect(now_ns);
         bus
     }
 
-    /// Tries to connect; if that fails and `retries` is not zero, schedules another try.
-    fn connect(&mut self, retries: u32) {
-        self.retry = None;
+    /// Watches the socket's directory, or while it does not exist (ubusd creates it at
+    /// start; a host without ubusd has none) the nearest ancestor that does, so that even
+    /// then no timer is needed.
+    fn update_watch(&mut self) {
+        if self.watching_dir {
+            return;
+        }
+        let dir = socket_dir(&self.path);
+        for (i, candidate) in dir.ancestors().enumerate() {
+            if let Ok(w) = DirWatch::new(candidate) {
+                self.watching_dir = i == 0;
+                self.watch = Some(w);
+                return;
+            }
+        }
+        self.watch = None;
+    }
+
+    /// Tries to connect; a failure is scheduled for a retry.
+    fn connect(&mut self, now_ns: u64) {
         if self.conn.is_some() {
             return;
         }
+        // Before connecting, so a socket created in between is seen by one or the other.
+        self.update_watch();
         let client = ObjectClient::new(OBJECT, &METHODS);
         match UbusConnection::connect(&self.path, client) {
             Ok(c) => {
                 log_debug!("ubus: connected to {}", self.path.display());
                 self.conn = Some(c);
-                self.registered = false;
+                self.link.connected(now_ns);
             }
             Err(e) => {
-                log_debug!("ubus: {}: {e}", self.path.display());
-                // A missing socket will announce itself through the watch; a refused one
-                // may be ubusd between bind() and listen().
-                if retries > 0 && e.kind() == std::io::ErrorKind::ConnectionRefused {
-                    self.retry = Some((monotonic_ns() + RETRY_INTERVAL_NS, retries - 1));
-                }
+                let path = self.path.display();
+                let (error, wait_for_watch) = match e.kind() {
+                    // The watch announces the socket; without one, retry on the timer.
+                    ErrorKind::NotFound => (format!("{path} does not exist"), self.watch.is_some()),
+                    ErrorKind::ConnectionRefused => (
+                        format!("ubusd does not accept connections on {path}"),
+                        false,
+                    ),
+                    ErrorKind::WouldBlock => (
+                        format!("ubusd's queue of new connections on {path} is full"),
+                        false,
+                    ),
+                    _ => (format!("{path}: {e}"), false),
+                };
+                self.fail(now_ns, error, wait_for_watch);
             }
         }
     }
 
-    /// Milliseconds until a pending retry is due; `None` when nothing is pending (so the
-    /// daemon sleeps without a timeout).
-    pub fn timeout_ms(&self) -> Option<i32> {
-        let (at, _) = self.retry?;
-        Some(at.saturating_sub(monotonic_ns()).div_ceil(1_000_000) as i32)
+    fn fail(&mut self, now_ns: u64, error: String, wait_for_watch: bool) {
+        self.conn = None;
+        let try_no = self.link.retries() + 1;
+        match self.link.failed(now_ns, error, wait_for_watch) {
+            // No ubusd (yet) is normal on a host without it and at boot.
+            Some(line) if wait_for_watch => log_info!("{line}"),
+            Some(line) => log_warn!("{line}"),
+            None => log_debug!(
+                "ubus: try {try_no} failed the same way: {}",
+                self.link.last_error().unwrap_or_default()
+            ),
+        }
+    }
+
+    /// When the next try is due (CLOCK_MONOTONIC ns); `None` when nothing is pending, so
+    /// the daemon sleeps without a timeout.
+    pub fn retry_at(&self) -> Option<u64> {
+        match self.conn {
+            Some(_) => None,
+            None => self.link.retry_at(),
+        }
     }
 
     /// Runs a due retry.
     pub fn on_tick(&mut self, now_ns: u64) {
-        if let Some((at, left)) = self.retry {
-            if now_ns >= at {
-                self.connect(left);
-            }
+        if self.conn.is_none() && self.link.due(now_ns) {
+            self.connect(now_ns);
         }
     }
 
@@ -128,55 +171,70 @@ impl Bus {
         self.watch.as_ref().map(|w| w.as_raw_fd())
     }
 
-    /// Something was created in the socket's directory: maybe ubusd is back.
-    pub fn on_watch(&mut self) {
+    /// Something was created in the socket's directory (or the ancestor watched until it
+    /// exists): maybe ubusd is back.
+    pub fn on_watch(&mut self, now_ns: u64) {
         if let Some(w) = &self.watch {
             w.drain();
         }
-        self.connect(RETRIES);
+        if self.conn.is_none() {
+            self.link.watch_event();
+            self.connect(now_ns);
+        }
     }
 
     /// The connection is readable or writable (or failed).
-    pub fn on_ready(&mut self, writable: bool, state: &mut State) {
+    pub fn on_ready(&mut self, now_ns: u64, writable: bool, state: &mut State) {
         let Some(conn) = self.conn.as_mut() else {
             return;
         };
+        let link = &mut self.link;
         let result = if writable {
             conn.on_writable()
         } else {
-            conn.on_readable(|call| dispatch(state, call))
-        };
-        match result {
-            Ok(()) => {
-                if !self.registered && conn.object_id().is_some() {
-                    self.registered = true;
-                    log_info!("ubus: object '{OBJECT}' registered");
+            conn.on_readable(|event| match event {
+                Event::Registered { object_id } => {
+                    let line = link.registered(now_ns, *object_id);
+                    log_info!("{line}");
+                    Ok(None)
                 }
-            }
-            Err(e) => {
-                log_warn!("ubus: connection lost ({e}); will re-register when ubusd is back");
-                self.conn = None;
-                self.registered = false;
-                // ubusd may already be listening again (a quick restart).
-                self.connect(RETRIES);
-            }
+                Event::Call(call) => (call.method.handler)(state, link, &call.args),
+            })
+        };
+        if let Err(e) = result {
+            self.fail(now_ns, e.to_string(), false);
         }
+    }
+
+    /// The link's state in the SIGUSR1 dump.
+    pub fn log_state(&self, now_ns: u64) {
+        log_notice!("{}", self.link.describe(now_ns));
     }
 }
 
-fn dispatch(state: &mut State, call: &Call) -> Result<Option<Vec<u8>>, Status> {
-    match call.method {
-        "status" => Ok(Some(status(state))),
-        "reload" => match state.reload() {
-            Ok(()) => Ok(None),
-            // The error is in status (`config_error`) and in the log; the caller learns
-            // that the new file was refused.
-            Err(_) => Err(Status::InvalidArgument),
-        },
-        "explain" => explain(state, &call.args).map(Some),
-        // ObjectClient answers unknown methods itself; this only guards the table.
-        _ => Err(Status::MethodNotFound),
+fn socket_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
     }
+}
+
+/// The `ubus` table of status: how the link to ubusd stands and what it went through.
+fn put_ubus(b: &mut BlobmsgBuilder, ubus: &Reconnect) {
+    let t = b.open_table("ubus");
+    b.put_string("state", ubus.phase().as_str());
+    if let Phase::Registered { object_id } = ubus.phase() {
+        b.put_string("object_id", &format!("{object_id:#010x}"));
+    }
+    b.put_u64(
+        "seconds_in_state",
+        monotonic_ns().saturating_sub(ubus.since_ns()) / 1_000_000_000,
+    );
+    b.put_u64("retries", ubus.retries());
+    if let Some(e) = ubus.last_error() {
+        b.put_string("last_error", e);
+    }
+    b.close(t);
 }
 
 fn put_prefixes(b: &mut BlobmsgBuilder, name: &str, nets: &[ipnet::Ipv6Net]) {
@@ -187,8 +245,9 @@ fn put_prefixes(b: &mut BlobmsgBuilder, name: &str, nets: &[ipnet::Ipv6Net]) {
     b.close(n);
 }
 
-/// The `status` reply: daemon facts, then every uplink with its rules, link and counters.
-pub fn status(state: &State) -> Vec<u8> {
+/// The `status` reply: daemon facts, the ubus link, then every uplink with its rules, link
+/// and counters.
+pub fn status(state: &State, ubus: &Reconnect) -> Vec<u8> {
     let mut b = BlobmsgBuilder::new();
     b.put_string("version", env!("CARGO_PKG_VERSION"));
     b.put_u64(
@@ -201,6 +260,7 @@ pub fn status(state: &State) -> Vec<u8> {
         b.put_string("config_error", e);
     }
     b.put_u64("reloads", state.reloads);
+    put_ubus(&mut b, ubus);
     follow_status::put_tables(&mut b, state);
     let uplinks = b.open_array("uplinks");
     for u in &state.uplinks {
@@ -231,6 +291,18 @@ pub fn status(state: &State) -> Vec<u8> {
         b.put_bool("override", cfg.override_flag);
         b.put_u32("rate_limit", cfg.rate_limit.rate);
         b.put_u32("source_rate_limit", cfg.source_rate_limit.rate);
+        let mt = b.open_table("multicast");
+        b.put_string("mode", u.multicast_mode().as_str());
+        b.put_u32("groups_joined", u.groups_joined() as u32);
+        match u.group_plan().groups() {
+            Some(g) => b.put_u32("groups_needed", g.len() as u32),
+            None => b.put_string("over_cap", "the rules span more groups than the cap"),
+        }
+        b.put_u32("group_cap", GROUP_CAP as u32);
+        if let Some(e) = &u.group_error {
+            b.put_string("error", e);
+        }
+        b.close(mt);
         let c = u.responder.counters();
         let ct = b.open_table("counters");
         b.put_u64("ns_received", c.ns_received);

@@ -4,6 +4,8 @@
 
 pub mod bus;
 mod follow_status;
+mod memberships;
+pub mod reconnect;
 mod uplink;
 
 use crate::cli::{RunOptions, Source};
@@ -135,7 +137,7 @@ impl State {
             let uplink = match same {
                 Some(i) => {
                     let mut u = old.swap_remove(i);
-                    u.responder.reconfigure(cfg.clone(), now);
+                    u.reconfigure(cfg.clone(), now);
                     u
                 }
                 None => Uplink::new(cfg.clone(), now),
@@ -229,10 +231,12 @@ impl State {
         for u in &self.uplinks {
             let c = u.responder.counters();
             let mut line = format!(
-                "counters uplink={} device={} state={} ns_received={} na_sent={} send_errors={}",
+                "counters uplink={} device={} state={} multicast={} groups={} ns_received={} na_sent={} send_errors={}",
                 u.config().name,
                 u.config().device,
                 u.state.as_str(),
+                u.multicast_mode().as_str(),
+                u.groups_joined(),
                 c.ns_received,
                 c.na_sent,
                 c.send_errors
@@ -312,7 +316,7 @@ impl Daemon {
             dump: DumpPhase::Links,
             dump_seq,
             resyncing: false,
-            bus: opts.ubus_socket.map(Bus::new),
+            bus: opts.ubus_socket.map(|path| Bus::new(path, now)),
             pollfds: Vec::new(),
         })
     }
@@ -332,8 +336,15 @@ impl Daemon {
         );
         loop {
             self.fill_pollfds();
-            // No timeout unless a ubus reconnect is pending: idle means asleep.
-            let timeout = self.bus.as_ref().and_then(Bus::timeout_ms).unwrap_or(-1);
+            // No timeout unless a ubus retry is pending: idle means asleep.
+            let timeout = match self.bus.as_ref().and_then(Bus::retry_at) {
+                // Rounded up: waking before the retry is due would only loop back here.
+                Some(at) => at
+                    .saturating_sub(monotonic_ns())
+                    .div_ceil(1_000_000)
+                    .min(i32::MAX as u64) as i32,
+                None => -1,
+            };
             poll::poll(&mut self.pollfds, timeout).map_err(|e| e.to_string())?;
             let now = monotonic_ns();
             // Packets first: they are what the daemon is for.
@@ -356,13 +367,13 @@ impl Daemon {
             let ubus = self.pollfds[SLOT_UBUS].revents;
             if let Some(bus) = self.bus.as_mut() {
                 if ubus & POLLOUT != 0 {
-                    bus.on_ready(true, &mut self.state);
+                    bus.on_ready(now, true, &mut self.state);
                 }
                 if ubus & !POLLOUT != 0 {
-                    bus.on_ready(false, &mut self.state);
+                    bus.on_ready(now, false, &mut self.state);
                 }
                 if self.pollfds[SLOT_UBUS_WATCH].revents != 0 {
-                    bus.on_watch();
+                    bus.on_watch(now);
                 }
                 bus.on_tick(now);
             }
@@ -379,7 +390,12 @@ impl Daemon {
                         Signal::Reload => {
                             let _ = self.state.reload();
                         }
-                        Signal::DumpCounters => self.state.log_counters(),
+                        Signal::DumpCounters => {
+                            self.state.log_counters();
+                            if let Some(bus) = &self.bus {
+                                bus.log_state(monotonic_ns());
+                            }
+                        }
                     }
                 }
             }

@@ -1,9 +1,11 @@
-//! One configured uplink at run time: its decision core, its packet socket (while the link
-//! is up), and the state status reports.
+//! One configured uplink at run time: its decision core, its packet socket and its
+//! solicited-node group memberships (while the link is up), and the state status reports.
 
+use super::memberships::Memberships;
 use crate::config::{HostsMode, UplinkConfig};
 use crate::core::announce::{self, Announcer};
 use crate::core::follow::{self, FollowView, Lookup};
+use crate::core::groups::{self, GroupPlan, GROUP_CAP};
 use crate::core::probe::{ProbeDecision, Prober};
 use crate::core::responder::{DropReason, InterfaceFacts, Responder, Verdict};
 use crate::state::hosts::HostTable;
@@ -14,7 +16,7 @@ use crate::sys::packet::{PacketSocket, RecvBatch, SendBatch, BATCH};
 use crate::sys::probe::ProbeSocket;
 use crate::sys::time::monotonic_ns;
 use crate::wire::{self, NaFrame, NA_FRAME_LEN, NS_FRAME_LEN_MAX};
-use crate::{log_debug, log_info, log_warn};
+use crate::{log_debug, log_info, log_notice, log_warn};
 
 /// Whether the uplink is receiving, as status shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +59,29 @@ pub struct Kernel<'a> {
     pub probe: Option<&'a ProbeSocket>,
 }
 
+/// How NS sent to solicited-node groups reach the uplink, as status shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MulticastMode {
+    /// Not armed: nothing is received.
+    None,
+    /// All-multicast reception only: a switch or bridge with MLD snooping forwards the NS
+    /// only if it floods unregistered multicast.
+    AllMulti,
+    /// Groups joined (the kernel reports them over MLD) and all-multicast reception, which
+    /// still covers paths without snooping. Never groups alone: all-multicast stays on.
+    Both,
+}
+
+impl MulticastMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MulticastMode::None => "none",
+            MulticastMode::AllMulti => "allmulti",
+            MulticastMode::Both => "both",
+        }
+    }
+}
+
 pub struct Uplink {
     pub responder: Responder,
     /// Current ifindexes of the configured downstream devices that exist, refreshed on
@@ -69,10 +94,17 @@ pub struct Uplink {
     socket: Option<PacketSocket>,
     pub state: LinkState,
     pub last_error: Option<String>,
+    /// The groups the rules map to, recomputed when the rules change.
+    plan: GroupPlan,
+    /// Held exactly while armed, on the armed interface index.
+    memberships: Option<Memberships>,
+    /// Why the last join failed, until one succeeds.
+    pub group_error: Option<String>,
 }
 
 impl Uplink {
     pub fn new(cfg: UplinkConfig, now_ns: u64) -> Uplink {
+        let plan = plan_for(&cfg);
         Uplink {
             responder: Responder::new(cfg, now_ns),
             downstreams: Vec::new(),
@@ -81,6 +113,35 @@ impl Uplink {
             socket: None,
             state: LinkState::Absent,
             last_error: None,
+            plan,
+            memberships: None,
+            group_error: None,
+        }
+    }
+
+    /// Takes new rules, keeping socket, memberships and counters; the next `sync` brings
+    /// the memberships in line with them.
+    pub fn reconfigure(&mut self, cfg: UplinkConfig, now_ns: u64) {
+        let old = self.config();
+        if cfg.prefixes != old.prefixes || cfg.excludes != old.excludes {
+            self.plan = plan_for(&cfg);
+        }
+        self.responder.reconfigure(cfg, now_ns);
+    }
+
+    pub fn group_plan(&self) -> &GroupPlan {
+        &self.plan
+    }
+
+    pub fn groups_joined(&self) -> usize {
+        self.memberships.as_ref().map_or(0, Memberships::len)
+    }
+
+    pub fn multicast_mode(&self) -> MulticastMode {
+        match (self.state.is_armed(), self.groups_joined()) {
+            (false, _) => MulticastMode::None,
+            (true, 0) => MulticastMode::AllMulti,
+            (true, _) => MulticastMode::Both,
         }
     }
 
@@ -127,31 +188,71 @@ impl Uplink {
             Some((ifindex, _)) => (LinkState::Armed, Some(ifindex)),
         };
         let Some(ifindex) = want_index else {
+            self.drop_groups();
             if self.socket.take().is_some() {
                 log_info!("disarmed device={device} state={}", state.as_str());
             }
             self.state = state;
             return;
         };
-        if self.socket.as_ref().map(PacketSocket::ifindex) == Some(ifindex) {
-            self.state = LinkState::Armed;
-            return;
-        }
-        self.socket = None;
-        match PacketSocket::open(ifindex) {
-            Ok(sock) => {
-                let mac = links.get(ifindex).and_then(|l| l.mac).unwrap_or_default();
-                log_info!("armed device={device} ifindex={ifindex} mac={mac}");
-                self.socket = Some(sock);
-                self.state = LinkState::Armed;
-                self.last_error = None;
+        if self.socket.as_ref().map(PacketSocket::ifindex) != Some(ifindex) {
+            self.socket = None;
+            match PacketSocket::open(ifindex) {
+                Ok(sock) => {
+                    let mac = links.get(ifindex).and_then(|l| l.mac).unwrap_or_default();
+                    log_info!("armed device={device} ifindex={ifindex} mac={mac}");
+                    self.socket = Some(sock);
+                    self.last_error = None;
+                }
+                Err(e) => {
+                    self.fail(&device, &format!("cannot listen on {device}: {e}"));
+                    return;
+                }
             }
-            Err(e) => self.fail(&device, &format!("cannot listen on {device}: {e}")),
         }
+        self.state = LinkState::Armed;
+        self.sync_groups(&device, ifindex);
+    }
+
+    /// Joins and leaves groups until the memberships equal the plan. A device re-created
+    /// under a new index starts from none: the old memberships went with the old device.
+    fn sync_groups(&mut self, device: &str, ifindex: u32) {
+        if self.memberships.as_ref().map(Memberships::ifindex) != Some(ifindex) {
+            self.memberships = None;
+        }
+        let memberships = self
+            .memberships
+            .get_or_insert_with(|| Memberships::new(ifindex));
+        let before = memberships.len();
+        let result = memberships.update(self.plan.groups().unwrap_or(&[]));
+        let joined = memberships.len();
+        match result {
+            Ok(()) => self.group_error = None,
+            Err(e) => {
+                let why = format!("cannot join solicited-node groups on {device}: {e}");
+                if self.group_error.as_deref() != Some(why.as_str()) {
+                    log_warn!("device={device}: {why}");
+                    self.group_error = Some(why);
+                }
+            }
+        }
+        if joined != before {
+            log_info!(
+                "device={device} ifindex={ifindex} solicited-node groups joined={joined} mode={}",
+                self.multicast_mode().as_str()
+            );
+        }
+    }
+
+    /// Leaves every group (closing the sockets); a join error no longer applies.
+    fn drop_groups(&mut self) {
+        self.memberships = None;
+        self.group_error = None;
     }
 
     fn fail(&mut self, device: &str, why: &str) {
         self.socket = None;
+        self.drop_groups();
         self.state = LinkState::Failed;
         // Log a problem once, not on every netlink event that re-checks it.
         if self.last_error.as_deref() != Some(why) {
@@ -394,6 +495,20 @@ pub fn follow_view<'a>(
         hosts: kernel.hosts,
         links: kernel.links,
     })
+}
+
+/// The groups for `cfg`'s rules, logged when they are too many to join.
+fn plan_for(cfg: &UplinkConfig) -> GroupPlan {
+    let plan = groups::plan(&cfg.prefixes, &cfg.excludes, GROUP_CAP);
+    if plan == GroupPlan::OverCap {
+        log_notice!(
+            "uplink {}: the rules span more than {GROUP_CAP} solicited-node groups; \
+             not joining any, relying on all-multicast reception (an MLD-snooping switch \
+             may then not forward the solicitations)",
+            cfg.name
+        );
+    }
+    plan
 }
 
 fn log_answer(device: &str, na: &NaFrame) {

@@ -4,12 +4,14 @@
 
 pub mod bpf;
 pub mod inotify;
+pub mod mcast;
 pub mod netlink;
 pub mod packet;
 pub mod poll;
 pub mod probe;
 pub mod signal;
 pub mod time;
+pub mod unix;
 
 use std::fmt;
 use std::io;

@@ -1,6 +1,6 @@
 //! The rtnetlink socket that tells us about links, IPv6 addresses, IPv6 routes and
 //! neighbours as they change, so uplinks and routed ranges are followed by events rather
-//! than polling (prior-art note 4.5). Message parsing
+//! than by re-reading tables on a timer. Message parsing
 //! is in `crate::state::rtnl`; this file only moves bytes.
 
 use super::{check, check_size, setsockopt, SysError};

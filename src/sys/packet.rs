@@ -53,7 +53,8 @@ impl PacketSocket {
     /// bind, drain, ALLMULTI, real filter.
     ///
     /// ALLMULTI is a PACKET_MR_ALLMULTI membership rather than the IFF_ALLMULTI flag: the
-    /// kernel releases it when the socket closes, even if we crash (prior-art note 4.4).
+    /// kernel releases it when the socket closes, even if we crash, whereas a flag set with
+    /// SIOCSIFFLAGS stays on the device after a crash.
     pub fn open(ifindex: u32) -> Result<PacketSocket, SysError> {
         let sock = PacketSocket::open_with_filter(ifindex, &bpf::NS_FILTER)?;
         // Best effort: with the default queue a short stall loses NS (see NS_RECV_BUFFER).

@@ -238,7 +238,7 @@ impl<'a> Iterator for BlobmsgIter<'a> {
 }
 
 /// Decode one blobmsg attribute, checking it the way `blobmsg_check_attr` does.
-fn decode_field(attr: BlobAttr<'_>) -> Result<BlobmsgField<'_>, BlobError> {
+pub(crate) fn decode_field(attr: BlobAttr<'_>) -> Result<BlobmsgField<'_>, BlobError> {
     if !attr.is_extended() {
         // A plain blob has no name header; libubox's blobmsg_check_attr rejects it too.
         return Err(BlobError::BadName);

@@ -10,27 +10,27 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 
-use super::object::{Call, Event, ObjectClient, Status};
+use super::object::{Event, ObjectClient, Status};
 
 /// Bytes read per `read` call; frames larger than this are reassembled.
 const READ_CHUNK: usize = 4096;
 
 #[derive(Debug)]
-pub struct UbusConnection {
+pub struct UbusConnection<H: 'static = ()> {
     stream: UnixStream,
-    object: ObjectClient,
+    object: ObjectClient<H>,
 }
 
-impl UbusConnection {
+impl<H> UbusConnection<H> {
     /// Connect to ubusd's socket (`/var/run/ubus/ubus.sock` on OpenWrt). Registration
     /// starts when ubusd's HELLO is read by [`on_readable`](Self::on_readable).
-    pub fn connect(path: &Path, object: ObjectClient) -> io::Result<Self> {
-        let stream = UnixStream::connect(path)?;
+    pub fn connect(path: &Path, object: ObjectClient<H>) -> io::Result<Self> {
+        let stream = crate::sys::unix::connect_nonblocking(path)?;
         Self::from_stream(stream, object)
     }
 
     /// Use an already connected stream (a socketpair in tests, or an inherited fd).
-    pub fn from_stream(stream: UnixStream, object: ObjectClient) -> io::Result<Self> {
+    pub fn from_stream(stream: UnixStream, object: ObjectClient<H>) -> io::Result<Self> {
         stream.set_nonblocking(true)?;
         Ok(UbusConnection { stream, object })
     }
@@ -63,13 +63,15 @@ impl UbusConnection {
         Ok(())
     }
 
-    /// Read everything available, answer each call with `handler`'s result, then try to
-    /// flush the replies. Returns `Err` when ubusd closed the connection (`UnexpectedEof`)
-    /// or the session broke (`InvalidData`); the daemon then drops this connection and
-    /// may reconnect later with a fresh [`ObjectClient`].
+    /// Read everything available and hand each event to `handler` as it comes, so a call
+    /// right behind the registration already sees it; a call is answered with the
+    /// handler's result (ignored for other events). Then try to flush the replies.
+    /// Returns `Err` when ubusd closed the connection (`UnexpectedEof`) or the session
+    /// broke (`InvalidData`); the daemon then drops this connection and may reconnect
+    /// later with a fresh [`ObjectClient`].
     pub fn on_readable(
         &mut self,
-        mut handler: impl FnMut(&Call) -> Result<Option<Vec<u8>>, Status>,
+        mut handler: impl FnMut(&Event<H>) -> Result<Option<Vec<u8>>, Status>,
     ) -> io::Result<()> {
         let mut chunk = [0u8; READ_CHUNK];
         loop {
@@ -92,8 +94,8 @@ impl UbusConnection {
                 .next_event()
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?
             {
+                let result = handler(&event);
                 if let Event::Call(call) = event {
-                    let result = handler(&call);
                     self.object.reply(&call, result);
                 }
             }
@@ -102,7 +104,7 @@ impl UbusConnection {
     }
 }
 
-impl AsRawFd for UbusConnection {
+impl<H> AsRawFd for UbusConnection<H> {
     fn as_raw_fd(&self) -> RawFd {
         UbusConnection::as_raw_fd(self)
     }

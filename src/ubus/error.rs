@@ -25,9 +25,13 @@ impl fmt::Display for UbusError {
             UbusError::Malformed(e) => write!(f, "malformed ubus message: {e}"),
             UbusError::BadVersion(v) => write!(f, "unsupported ubus message version {v}"),
             UbusError::FrameTooLarge(n) => write!(f, "ubus message of {n} bytes exceeds 1 MiB"),
-            UbusError::RegistrationFailed(s) => {
-                write!(f, "ubusd refused to add the object (status {s})")
-            }
+            // ubusd answers INVALID_ARGUMENT when its ACLs (/usr/share/acl.d, read at
+            // start and on SIGHUP) do not let this user publish the object.
+            UbusError::RegistrationFailed(2) => f.write_str(
+                "ubusd refused the object (status 2: ACL? ubusd reads /usr/share/acl.d at \
+                 start and on SIGHUP)",
+            ),
+            UbusError::RegistrationFailed(s) => write!(f, "ubusd refused the object (status {s})"),
             UbusError::Protocol(what) => write!(f, "ubus protocol error: {what}"),
         }
     }

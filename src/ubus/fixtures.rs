@@ -1,8 +1,8 @@
-//! Test access to the frames captured from a real ubusd (`../shared/fixtures/ubus`).
+//! Test access to the frames captured from a real ubusd (`tests/fixtures/ubus`).
 
 use super::blobmsg::BlobmsgBuilder;
 
-pub const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/ubus");
+pub const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ubus");
 
 /// One `=== MSG` block of a transcript.
 #[derive(Debug, Clone)]

@@ -1,10 +1,13 @@
 //! Sans-I/O state machine for one object registered on ubus: feed it the bytes read from
 //! the socket, take its events, send what it queues. Mirrors libubus (`libubus-obj.c`
-//! `ubus_add_object` / `ubus_process_invoke`, `libubus-req.c` replies), but also checks
-//! the call's arguments against the method signature, which libubus leaves to handlers.
+//! `ubus_add_object` / `ubus_process_invoke`, `libubus-req.c` replies), and parses the
+//! call's arguments against the method's policy as every OpenWrt handler does with
+//! `blobmsg_parse`, so the handlers get only fields they know, each with its type.
 
-use super::blob::BlobError;
-use super::blobmsg::{BlobmsgBuilder, BlobmsgList, BlobmsgType};
+use core::fmt;
+
+use super::blob::{self, BlobIter};
+use super::blobmsg::{self as bmsg, BlobmsgBuilder, BlobmsgType};
 use super::error::UbusError;
 use super::msg::{self, attr, FrameReassembler, Message, MsgAttrs, MsgHeader, MsgType};
 
@@ -12,12 +15,23 @@ use super::msg::{self, attr, FrameReassembler, Message, MsgAttrs, MsgHeader, Msg
 /// and registering is the only request this client makes.
 const ADD_OBJECT_SEQ: u16 = 1;
 
-/// A method of the object and its argument signature (name, blobmsg type), published in
-/// ADD_OBJECT and enforced on every call.
-#[derive(Debug)]
-pub struct Method {
+/// One row of the object's method table, as libubus's `UBUS_METHOD(name, handler,
+/// policy)`: the name and argument policy (name, blobmsg type) are published in
+/// ADD_OBJECT as the method's signature and applied to every call, which then carries the
+/// row, so the caller dispatches to `handler` (any type: the session never calls it).
+pub struct Method<H: 'static = ()> {
     pub name: &'static str,
     pub args: &'static [(&'static str, BlobmsgType)],
+    pub handler: H,
+}
+
+impl<H> fmt::Debug for Method<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Method")
+            .field("name", &self.name)
+            .field("args", &self.args)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `enum ubus_msg_status`, the codes a method call can end with.
@@ -37,28 +51,42 @@ pub enum Status {
 }
 
 /// A validated call of one of our methods, to be answered with [`ObjectClient::reply`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Call {
+#[derive(Debug, Clone)]
+pub struct Call<H: 'static = ()> {
     /// The caller's sequence number, echoed in the reply.
     pub seq: u16,
     /// The caller's client id, the header peer of the reply.
     pub peer: u32,
-    pub method: &'static str,
-    /// The DATA payload: blobmsg arguments, read with [`BlobmsgList`]. Every field has a
-    /// name and type from the method's signature (none repeated); absent ones are the
-    /// handler's business.
+    /// The method's row of the table.
+    pub method: &'static Method<H>,
+    /// The arguments the policy knows, as blobmsg (read them with
+    /// [`BlobmsgList`](super::BlobmsgList)): each field has a name and type from the
+    /// method's policy, none repeated. Fields the policy does not name were dropped;
+    /// absent ones are the handler's business.
     pub args: Vec<u8>,
     /// The caller asked for no answer (`UBUS_ATTR_NO_REPLY`); `reply` then sends nothing.
     pub no_reply: bool,
 }
 
+/// Calls are equal when they are for the same row of the same table, with the same
+/// caller, sequence, arguments and reply mode.
+impl<H> PartialEq for Call<H> {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.method, other.method)
+            && (self.seq, self.peer, self.no_reply) == (other.seq, other.peer, other.no_reply)
+            && self.args == other.args
+    }
+}
+
+impl<H> Eq for Call<H> {}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
+pub enum Event<H: 'static = ()> {
     /// ubusd accepted the object under this id.
     Registered {
         object_id: u32,
     },
-    Call(Call),
+    Call(Call<H>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,16 +102,16 @@ enum State {
 }
 
 #[derive(Debug)]
-pub struct ObjectClient {
+pub struct ObjectClient<H: 'static = ()> {
     name: String,
-    methods: &'static [Method],
+    methods: &'static [Method<H>],
     state: State,
     frames: FrameReassembler,
     out: Vec<u8>,
 }
 
-impl ObjectClient {
-    pub fn new(object_name: &str, methods: &'static [Method]) -> Self {
+impl<H> ObjectClient<H> {
+    pub fn new(object_name: &str, methods: &'static [Method<H>]) -> Self {
         ObjectClient {
             name: object_name.to_owned(),
             methods,
@@ -100,7 +128,7 @@ impl ObjectClient {
 
     /// Process buffered frames until one yields an event. Invalid calls are answered
     /// here (STATUS only) without an event. An error means the connection is unusable.
-    pub fn next_event(&mut self) -> Result<Option<Event>, UbusError> {
+    pub fn next_event(&mut self) -> Result<Option<Event<H>>, UbusError> {
         loop {
             let Some(frame) = self.frames.next_frame()? else {
                 return Ok(None);
@@ -133,7 +161,7 @@ impl ObjectClient {
     /// seq and peer (`ubus_send_reply` + `ubus_complete_deferred_request`). A reply too
     /// large for one frame is replaced by STATUS UNKNOWN_ERROR, since ubusd would drop
     /// the whole connection for it.
-    pub fn reply(&mut self, call: &Call, result: Result<Option<Vec<u8>>, Status>) {
+    pub fn reply(&mut self, call: &Call<H>, result: Result<Option<Vec<u8>>, Status>) {
         let Some(object_id) = self.object_id() else {
             return;
         };
@@ -166,15 +194,15 @@ impl ObjectClient {
 
 /// The parts of [`ObjectClient`] a frame may change, borrowed apart from the reassembler
 /// that still holds the frame.
-struct Session<'c> {
+struct Session<'c, H: 'static> {
     name: &'c str,
-    methods: &'static [Method],
+    methods: &'static [Method<H>],
     state: &'c mut State,
     out: &'c mut Vec<u8>,
 }
 
-impl Session<'_> {
-    fn handle(self, hdr: MsgHeader, attrs: &MsgAttrs<'_>) -> Result<Option<Event>, UbusError> {
+impl<H> Session<'_, H> {
+    fn handle(self, hdr: MsgHeader, attrs: &MsgAttrs<'_>) -> Result<Option<Event<H>>, UbusError> {
         let msg_type = MsgType::from_code(hdr.msg_type);
         match (*self.state, msg_type) {
             (State::AwaitHello, Some(MsgType::Hello)) => {
@@ -231,7 +259,7 @@ impl Session<'_> {
     }
 
     /// `ubus_process_invoke`, with the same order of checks, plus argument validation.
-    fn invoke(self, our_id: u32, hdr: MsgHeader, attrs: &MsgAttrs<'_>) -> Option<Event> {
+    fn invoke(self, our_id: u32, hdr: MsgHeader, attrs: &MsgAttrs<'_>) -> Option<Event<H>> {
         // Without OBJID a reply could not name the object; libubus ignores such frames.
         let object_id = attrs.u32(attr::OBJID)?;
         let no_reply = attrs.u8(attr::NO_REPLY).is_some_and(|v| v != 0);
@@ -244,8 +272,8 @@ impl Session<'_> {
             Ok((method, args)) => Some(Event::Call(Call {
                 seq: hdr.seq,
                 peer: hdr.peer,
-                method: method.name,
-                args: args.to_vec(),
+                method,
+                args,
                 no_reply,
             })),
             Err(status) => {
@@ -259,7 +287,7 @@ impl Session<'_> {
         }
     }
 
-    fn check_call<'a>(&self, attrs: &MsgAttrs<'a>) -> Result<(&'static Method, &'a [u8]), Status> {
+    fn check_call(&self, attrs: &MsgAttrs<'_>) -> Result<(&'static Method<H>, Vec<u8>), Status> {
         let name = attrs.str(attr::METHOD).ok_or(Status::InvalidArgument)?;
         let method = self
             .methods
@@ -267,26 +295,36 @@ impl Session<'_> {
             .find(|m| m.name == name)
             .ok_or(Status::MethodNotFound)?;
         let args = attrs.nested(attr::DATA).ok_or(Status::InvalidArgument)?;
-        match args_match(method, args) {
-            Ok(true) => Ok((method, args)),
-            Ok(false) | Err(_) => Err(Status::InvalidArgument),
-        }
+        Ok((method, parse_args(method, args)?))
     }
 }
 
-/// Every argument is well-formed, named in the signature with the same type, and given
-/// at most once. Linear in fields times signature length, whatever the caller sends.
-fn args_match(method: &Method, data: &[u8]) -> Result<bool, BlobError> {
+/// The call's arguments as `blobmsg_parse` (libubox) sees them with the method's policy:
+/// malformed data is refused; plain (unnamed) attributes and fields the policy does not
+/// name are skipped, so callers may add their own (uhttpd and rpcd add
+/// `ubus_rpc_session` to every call); of a repeated field the first counts. Stricter than
+/// `blobmsg_parse` in one point: a known field of another type is refused rather than
+/// treated as absent, so a caller learns that `"address": 1` is wrong. Returns the kept
+/// fields, re-encoded byte for byte. Linear in fields times policy length.
+fn parse_args<H>(method: &Method<H>, data: &[u8]) -> Result<Vec<u8>, Status> {
     let mut seen = vec![false; method.args.len()];
-    for field in BlobmsgList::new(data).iter() {
-        let field = field?;
-        let Some(i) = method.args.iter().position(|&(n, _)| n == field.name) else {
-            return Ok(false);
-        };
-        if seen[i] || method.args[i].1 != field.value.blobmsg_type() {
-            return Ok(false);
+    let mut kept = Vec::new();
+    for attr in BlobIter::new(data) {
+        let attr = attr.map_err(|_| Status::InvalidArgument)?;
+        if !attr.is_extended() {
+            continue;
         }
-        seen[i] = true;
+        let field = bmsg::decode_field(attr).map_err(|_| Status::InvalidArgument)?;
+        let Some(i) = method.args.iter().position(|&(n, _)| n == field.name) else {
+            continue;
+        };
+        if method.args[i].1 != field.value.blobmsg_type() {
+            return Err(Status::InvalidArgument);
+        }
+        if !seen[i] {
+            seen[i] = true;
+            blob::put_attr(&mut kept, attr.id(), true, attr.payload());
+        }
     }
-    Ok(true)
+    Ok(kept)
 }

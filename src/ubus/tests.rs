@@ -1,4 +1,4 @@
-//! Replays of frames captured from a real ubusd (see `../shared/fixtures/ubus/README.md`):
+//! Replays of frames captured from a real ubusd (see `tests/fixtures/ubus/README.md`):
 //! we play ubusd's side byte for byte and compare what the client sends with what the
 //! libubus server sent. Ids are read from the recorded frames, never typed in.
 
@@ -18,10 +18,12 @@ static NDP_METHODS: [Method; 2] = [
     Method {
         name: "status",
         args: &[],
+        handler: (),
     },
     Method {
         name: "reload",
         args: &[],
+        handler: (),
     },
 ];
 
@@ -30,14 +32,17 @@ static EXAMPLE_METHODS: [Method; 3] = [
     Method {
         name: "hello",
         args: &[("id", BlobmsgType::Int32), ("msg", BlobmsgType::String)],
+        handler: (),
     },
     Method {
         name: "watch",
         args: &[("id", BlobmsgType::Int32), ("counter", BlobmsgType::Int32)],
+        handler: (),
     },
     Method {
         name: "count",
         args: &[("to", BlobmsgType::Int32), ("string", BlobmsgType::String)],
+        handler: (),
     },
 ];
 
@@ -132,7 +137,7 @@ fn status_reply_matches_recording() {
     let invoke = Message::parse(&recorded[0]).unwrap().header;
     assert_eq!((call.seq, call.peer), (invoke.seq, invoke.peer));
     assert_eq!(
-        (call.method, call.args.as_slice(), call.no_reply),
+        (call.method.name, call.args.as_slice(), call.no_reply),
         ("status", &[][..], false)
     );
     client.reply(&call, Ok(Some(recorded_status_reply(0))));
@@ -146,7 +151,7 @@ fn status_reply_matches_recording() {
 fn reload_replies_status_only() {
     let mut client = ndp_client();
     let call = single_call(invoke(&mut client, "05-call-reload.txt"));
-    assert_eq!(call.method, "reload");
+    assert_eq!(call.method.name, "reload");
     client.reply(&call, Ok(None));
     assert_eq!(
         take_outgoing(&mut client),
@@ -165,18 +170,154 @@ fn unknown_method_is_answered_without_event() {
 }
 
 #[test]
-fn undeclared_argument_is_invalid() {
-    // The recorded libubus server ignored {"verbose":true}; we check arguments against
-    // the signature, so the same frame gets STATUS 2 instead of the recorded reply.
+fn unknown_argument_is_ignored_like_libubus_server() {
+    // `ubus call ndpresponder status '{"verbose":true}'` to a method without arguments:
+    // the recorded libubus server ignored the field (blobmsg_parse), and so do we, down to
+    // the reply bytes.
     let mut client = ndp_client();
-    assert_eq!(invoke(&mut client, "07-call-status-with-args.txt"), []);
+    let call = single_call(invoke(&mut client, "07-call-status-with-args.txt"));
+    assert_eq!(
+        (call.method.name, call.args.as_slice()),
+        ("status", &[][..])
+    );
     let recorded = to_ubusd("07-call-status-with-args.txt");
-    let mut expected = recorded.last().unwrap().clone();
-    let parsed = Message::parse(&expected).unwrap();
-    assert_eq!(parsed.parse_attrs().unwrap().u32(attr::STATUS), Some(0));
-    // STATUS value is the last byte of the first attribute (offset 16..20).
-    expected[19] = Status::InvalidArgument as u8;
-    assert_eq!(take_outgoing(&mut client), expected);
+    client.reply(&call, Ok(Some(data_payload(&recorded[0]))));
+    assert_eq!(take_outgoing(&mut client), recorded.concat());
+}
+
+/// The daemon's object: `status`, `reload`, and `explain` with two string arguments.
+static EXPLAIN_METHODS: [Method; 3] = [
+    Method {
+        name: "status",
+        args: &[],
+        handler: (),
+    },
+    Method {
+        name: "reload",
+        args: &[],
+        handler: (),
+    },
+    Method {
+        name: "explain",
+        args: &[
+            ("address", BlobmsgType::String),
+            ("interface", BlobmsgType::String),
+        ],
+        handler: (),
+    },
+];
+
+/// The INVOKE of 04-call-status.txt (same seq, caller, object, user and group) calling
+/// `method` with the blobmsg arguments `args`.
+fn invoke_with(method: &str, args: &[u8]) -> Vec<u8> {
+    let recorded = &from_ubusd("04-call-status.txt")[0];
+    let m = Message::parse(recorded).unwrap();
+    let attrs = m.parse_attrs().unwrap();
+    let mut out = recorded[..msg::MSGHDR_LEN].to_vec();
+    let root = blob::begin_nested(&mut out, 0, false);
+    blob::put_u32(&mut out, attr::OBJID, attrs.u32(attr::OBJID).unwrap());
+    blob::put_string(&mut out, attr::METHOD, method);
+    blob::put_string(&mut out, attr::USER, attrs.str(attr::USER).unwrap());
+    blob::put_string(&mut out, attr::GROUP, attrs.str(attr::GROUP).unwrap());
+    blob::put_attr(&mut out, attr::DATA, false, args);
+    blob::end_nested(&mut out, root);
+    out
+}
+
+/// The object of [`EXPLAIN_METHODS`] registered through the recorded ubusd replies (its own
+/// ADD_OBJECT differs from the recorded one in the signature only).
+fn explain_client() -> ObjectClient {
+    let mut client = ObjectClient::new("ndpresponder", &EXPLAIN_METHODS);
+    for f in from_ubusd("01-server-register.txt") {
+        client.receive(&f);
+    }
+    let object_id = recorded_object_id("01-server-register.txt");
+    assert_eq!(drain_events(&mut client), [Event::Registered { object_id }]);
+    take_outgoing(&mut client);
+    client
+}
+
+/// What uhttpd's `/ubus` endpoint and rpcd add to every call.
+fn with_session(b: &mut BlobmsgBuilder) {
+    b.put_string("ubus_rpc_session", "6f1b6e1c4a5d7e8f9a0b1c2d3e4f5a6b");
+}
+
+#[test]
+fn session_and_unknown_fields_are_ignored_for_status() {
+    for extra in [
+        with_session as fn(&mut BlobmsgBuilder),
+        |b| b.put_bool("verbose", true),
+        |b| {
+            let t = b.open_table("filter");
+            b.put_u32("limit", 3);
+            b.close(t);
+        },
+    ] {
+        let mut client = explain_client();
+        let mut args = BlobmsgBuilder::new();
+        extra(&mut args);
+        client.receive(&invoke_with("status", &args.finish()));
+        let call = single_call(drain_events(&mut client));
+        assert_eq!(
+            (call.method.name, call.args.as_slice()),
+            ("status", &[][..])
+        );
+        // Answered exactly as the recorded status call without arguments.
+        client.reply(&call, Ok(Some(recorded_status_reply(0))));
+        assert_eq!(
+            take_outgoing(&mut client),
+            to_ubusd("04-call-status.txt").concat()
+        );
+    }
+}
+
+#[test]
+fn session_and_unknown_fields_are_ignored_for_explain() {
+    let mut only_address = BlobmsgBuilder::new();
+    only_address.put_string("address", "2001:db8::1");
+    let only_address = only_address.finish();
+    // Unknown fields before, between and after the known one; a repeated field counts
+    // once, first one first (blobmsg_parse).
+    let mut args = BlobmsgBuilder::new();
+    with_session(&mut args);
+    args.put_string("address", "2001:db8::1");
+    args.put_u32("verbose", 1);
+    args.put_string("address", "2001:db8::2");
+    let mut client = explain_client();
+    client.receive(&invoke_with("explain", &args.finish()));
+    let call = single_call(drain_events(&mut client));
+    assert_eq!(call.method.name, "explain");
+    assert_eq!(call.args, only_address);
+    let list = BlobmsgList::new(&call.args);
+    assert_eq!(
+        list.get("address").unwrap(),
+        Some(BlobmsgValue::String("2001:db8::1"))
+    );
+    assert_eq!(list.get("ubus_rpc_session").unwrap(), None);
+
+    // A plain (unnamed) blob attribute among the arguments is skipped too.
+    let mut args = Vec::new();
+    blob::put_string(&mut args, BlobmsgType::String as u8, "stray");
+    args.extend_from_slice(&only_address);
+    client.receive(&invoke_with("explain", &args));
+    assert_eq!(single_call(drain_events(&mut client)).args, only_address);
+}
+
+#[test]
+fn known_field_of_another_type_is_invalid() {
+    let mut client = explain_client();
+    let mut args = BlobmsgBuilder::new();
+    with_session(&mut args);
+    args.put_u32("address", 1);
+    let frame = invoke_with("explain", &args.finish());
+    client.receive(&frame);
+    assert_eq!(drain_events(&mut client), []);
+    let hdr = Message::parse(&frame).unwrap().header;
+    let objid = recorded_object_id("01-server-register.txt");
+    assert_eq!(
+        take_outgoing(&mut client),
+        msg::build_status(hdr.seq, hdr.peer, Status::InvalidArgument as u32, objid)
+    );
 }
 
 #[test]
@@ -196,7 +337,7 @@ fn wrongly_typed_argument_is_invalid_like_example_server() {
 fn call_with_typed_arguments_matches_example_server() {
     let mut client = register("20-example-server-register.txt", "test", &EXAMPLE_METHODS);
     let call = single_call(invoke(&mut client, "22-example-call-hello-deferred-fd.txt"));
-    assert_eq!(call.method, "hello");
+    assert_eq!(call.method.name, "hello");
     let args = BlobmsgList::new(&call.args);
     assert_eq!(args.get("id").unwrap(), Some(BlobmsgValue::Int32(1)));
     let Some(BlobmsgValue::String(text)) = args.get("msg").unwrap() else {
@@ -332,14 +473,17 @@ fn ndp_session() -> (Vec<u8>, Vec<u8>) {
 }
 
 /// The recorded server's behaviour: status with a reload counter, reload bumps it.
-fn ndp_handler(reloads: &mut u32) -> impl FnMut(&Call) -> Result<Option<Vec<u8>>, Status> + '_ {
-    move |call| match call.method {
-        "status" => Ok(Some(recorded_status_reply(*reloads))),
-        "reload" => {
-            *reloads += 1;
-            Ok(None)
-        }
-        _ => Err(Status::MethodNotFound),
+fn ndp_handler(reloads: &mut u32) -> impl FnMut(&Event) -> Result<Option<Vec<u8>>, Status> + '_ {
+    move |event| match event {
+        Event::Call(call) => match call.method.name {
+            "status" => Ok(Some(recorded_status_reply(*reloads))),
+            "reload" => {
+                *reloads += 1;
+                Ok(None)
+            }
+            _ => Err(Status::MethodNotFound),
+        },
+        Event::Registered { .. } => Ok(None),
     }
 }
 
@@ -352,8 +496,8 @@ fn run_session(parts: &[&[u8]]) -> Vec<u8> {
     for part in parts {
         client.receive(part);
         while let Some(event) = client.next_event().unwrap() {
+            let result = handler(&event);
             if let Event::Call(call) = event {
-                let result = handler(&call);
                 client.reply(&call, result);
             }
         }
@@ -430,7 +574,7 @@ fn end_to_end_connect_to_listener_in_temp_dir() {
         .unwrap();
     let register = from_ubusd("01-server-register.txt");
     ubusd.write_all(&register[0]).unwrap();
-    let mut handler = |_: &Call| Err(Status::UnknownError);
+    let mut handler = |_: &Event| Err(Status::UnknownError);
     conn.on_readable(&mut handler).unwrap();
     let add = &to_ubusd("01-server-register.txt")[0];
     assert_eq!(&read_exact_from(&mut ubusd, add.len()), add);

@@ -3,7 +3,7 @@
 //!
 //! `parse` turns one file into a [`Package`]; `show` renders it exactly as
 //! `uci show <package>` does. Both were checked byte for byte against upstream uci
-//! (openwrt/uci 66127cd) on the corpus in `../shared/fixtures/uci`.
+//! (openwrt/uci 66127cd) on the corpus in `tests/fixtures/uci`.
 
 mod parser;
 mod show;

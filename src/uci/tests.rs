@@ -1,11 +1,11 @@
-//! The parser against real uci: every file of `../shared/fixtures/uci/corpus`, compared
+//! The parser against real uci: every file of `tests/fixtures/uci/corpus`, compared
 //! with what upstream uci printed for it, plus no-panic checks on hostile input.
 
 use super::*;
 use std::fs;
 use std::path::Path;
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/uci");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/uci");
 
 /// A just-big-enough JSON reader for the `*.tree.json` fixtures (test side only).
 mod json {

@@ -7,7 +7,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::process::{line_channel, wait_bounded};
+use super::process::{cpu_time, line_channel, wait_bounded};
 use super::topology::{Lab, Role, CT_NET, UPLINK};
 
 const ARM_TIMEOUT: Duration = Duration::from_secs(10);
@@ -98,21 +98,13 @@ impl Responder {
         &self.log
     }
 
-    /// CPU time used so far, user plus system, from /proc/PID/stat (proc(5): utime and
-    /// stime, fields 14 and 15, in clock ticks; Linux reports them in USER_HZ = 100).
+    /// CPU time used so far, user plus system.
     pub fn cpu_time(&self) -> Duration {
         // `ip netns exec` and setpriv exec the daemon: the child is the daemon itself.
         let comm = std::fs::read_to_string(format!("/proc/{}/comm", self.pid()))
             .expect("read /proc/PID/comm");
         assert_eq!(comm.trim(), "ndpresponder", "not the daemon's pid");
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))
-            .expect("read /proc/PID/stat");
-        // The command name (field 2) may hold spaces; fields after it are plain.
-        let after_name = &stat[stat.rfind(')').expect("comm in stat") + 1..];
-        let fields: Vec<&str> = after_name.split_whitespace().collect();
-        let ticks = |i: usize| -> u64 { fields[i].parse().expect("tick count") };
-        // fields[0] is field 3 (state), so utime (14) and stime (15) are at 11 and 12.
-        Duration::from_millis((ticks(11) + ticks(12)) * 10)
+        cpu_time(self.pid())
     }
 
     pub fn signal(&self, name: &str) {

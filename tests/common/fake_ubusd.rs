@@ -1,20 +1,70 @@
 //! A fake ubusd for the daemon tests: frames built by hand from the wire rules in
-//! ../shared/fixtures/ubus (README), independently of the crate's own codec; only the
-//! daemon's replies are decoded with it. `register` plays ubusd's side of a connection up to
-//! the object's registration, `call` invokes a method.
+//! tests/fixtures/ubus (README), independently of the crate's own codec; only the daemon's
+//! replies are decoded with it. It behaves as the real ubusd (openwrt/ubus `ubusd_proto.c`,
+//! `ubusd_id.c`) where the daemon can tell:
+//! - client, object and type ids are random 32-bit values of at least 1024
+//!   (`UBUS_SYSTEM_OBJECT_MAX`), new for every connection and object;
+//! - an ADD_OBJECT its ACLs do not allow is answered by a lone STATUS 2 (INVALID_ARGUMENT:
+//!   `ubusd_create_object` fails) and the connection stays open;
+//! - a subscription change is a NOTIFY with OBJID and ACTIVE, and an INVOKE may carry
+//!   NO_REPLY; neither is answered.
 
 use ndpresponder::ubus::to_json;
 use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub const HELLO: u8 = 0;
 pub const STATUS: u8 = 1;
 pub const DATA: u8 = 2;
 pub const INVOKE: u8 = 5;
 pub const ADD_OBJECT: u8 = 6;
-pub const OBJID: u32 = 0x1234_5678;
-pub const CALLER: u32 = 0x0bad_cafe;
+pub const NOTIFY: u8 = 10;
+
+pub const ATTR_STATUS: u8 = 1;
+pub const ATTR_OBJPATH: u8 = 2;
+pub const ATTR_OBJID: u8 = 3;
+pub const ATTR_METHOD: u8 = 4;
+pub const ATTR_OBJTYPE: u8 = 5;
+pub const ATTR_SIGNATURE: u8 = 6;
+pub const ATTR_DATA: u8 = 7;
+pub const ATTR_ACTIVE: u8 = 9;
+pub const ATTR_NO_REPLY: u8 = 10;
+pub const ATTR_USER: u8 = 12;
+pub const ATTR_GROUP: u8 = 13;
+
+/// `UBUS_STATUS_INVALID_ARGUMENT`, ubusd's answer to an ADD_OBJECT its ACLs refuse.
+pub const ACL_REFUSAL: u32 = 2;
+/// `UBUS_SYSTEM_OBJECT_MAX`: ubusd draws ids until one is at least this.
+const SYSTEM_OBJECT_MAX: u32 = 1024;
+
+/// How long the fake waits for the daemon to connect in [`register`].
+const CONNECT_LIMIT: Duration = Duration::from_secs(5);
+
+/// A random id as `ubus_alloc_id` draws it (getrandom there; xorshift here, seeded from
+/// the clock and pid, so each run and each call differ).
+pub fn random_id() -> u32 {
+    static STATE: AtomicU64 = AtomicU64::new(0);
+    loop {
+        let mut x = STATE.load(Ordering::Relaxed);
+        if x == 0 {
+            let t = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64;
+            x = t ^ (u64::from(std::process::id()) << 32) | 1;
+        }
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        STATE.store(x, Ordering::Relaxed);
+        let id = (x >> 32) as u32;
+        if id >= SYSTEM_OBJECT_MAX {
+            return id;
+        }
+    }
+}
 
 pub fn attr(id: u8, payload: &[u8]) -> Vec<u8> {
     let mut a = ((id as u32) << 24 | (4 + payload.len()) as u32)
@@ -35,13 +85,22 @@ pub fn cstr(s: &str) -> Vec<u8> {
 
 /// A blobmsg string attribute (extended bit, type 3, name header padded to 4).
 pub fn blobmsg_string(name: &str, value: &str) -> Vec<u8> {
+    blobmsg(3, name, &cstr(value))
+}
+
+/// A blobmsg INT32 attribute (type 5), as the CLI encodes a JSON number that fits.
+pub fn blobmsg_int32(name: &str, value: i32) -> Vec<u8> {
+    blobmsg(5, name, &value.to_be_bytes())
+}
+
+fn blobmsg(kind: u32, name: &str, value: &[u8]) -> Vec<u8> {
     let mut body = (name.len() as u16).to_be_bytes().to_vec();
     body.extend_from_slice(&cstr(name));
     while (body.len()) % 4 != 0 {
         body.push(0);
     }
-    body.extend_from_slice(&cstr(value));
-    let mut a = (0x8000_0000u32 | 3 << 24 | (4 + body.len()) as u32)
+    body.extend_from_slice(value);
+    let mut a = (0x8000_0000u32 | kind << 24 | (4 + body.len()) as u32)
         .to_be_bytes()
         .to_vec();
     a.extend_from_slice(&body);
@@ -75,6 +134,10 @@ impl Frame {
             .find(|(i, _)| *i == id)
             .map(|(_, p)| p.as_slice())
     }
+
+    pub fn u32(&self, id: u8) -> Option<u32> {
+        Some(u32::from_be_bytes(self.attr(id)?.try_into().ok()?))
+    }
 }
 
 pub fn read_frame(s: &mut UnixStream) -> Frame {
@@ -104,74 +167,172 @@ pub fn read_frame(s: &mut UnixStream) -> Frame {
     }
 }
 
-/// Accepts the daemon's connection, says HELLO, checks its ADD_OBJECT and accepts it.
-pub fn register(listener: &UnixListener) -> UnixStream {
+/// The daemon's next connection, if it comes within `limit`.
+pub fn accept(listener: &UnixListener, limit: Duration) -> Option<UnixStream> {
     listener.set_nonblocking(true).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut s = loop {
+    let deadline = Instant::now() + limit;
+    loop {
         match listener.accept() {
-            Ok((s, _)) => break s,
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => panic!("the daemon did not connect to the fake ubusd: {e}"),
+            Ok((s, _)) => {
+                s.set_nonblocking(false).unwrap();
+                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                return Some(s);
+            }
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            Err(_) => return None,
         }
-    };
-    s.set_nonblocking(false).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    // HELLO exactly as a real ubusd sent it (fixture 01, MSG 1).
-    s.write_all(&frame(HELLO, 0, 0x1376_f324, &[])).unwrap();
+    }
+}
+
+/// How the fake answers ADD_OBJECT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddObject {
+    Accept,
+    /// A lone STATUS with this code, as ubusd refuses what its ACLs do not allow.
+    Refuse(u32),
+}
+
+/// One registered connection: the ids ubusd gave it.
+#[derive(Debug)]
+pub struct Session {
+    pub stream: UnixStream,
+    pub client_id: u32,
+    pub object_id: u32,
+    /// ubusd's per-object sequence for what it sends on its own (`obj->invoke_seq`).
+    invoke_seq: u16,
+}
+
+/// Plays ubusd's side of a new connection: HELLO with a fresh client id, then the daemon's
+/// ADD_OBJECT (checked), answered as `answer` says. A refused connection is handed back
+/// open, as ubusd leaves it.
+pub fn handshake(mut s: UnixStream, answer: AddObject) -> Result<Session, UnixStream> {
+    let client_id = random_id();
+    s.write_all(&frame(HELLO, 0, client_id, &[])).unwrap();
     let add = read_frame(&mut s);
     assert_eq!(add.kind, ADD_OBJECT);
-    assert_eq!(add.attr(2), Some(&cstr("ndpresponder")[..]));
-    let sig = add.attr(6).expect("SIGNATURE");
+    assert_eq!(add.peer, 0, "ADD_OBJECT goes to ubusd itself");
+    assert_eq!(add.attr(ATTR_OBJPATH), Some(&cstr("ndpresponder")[..]));
+    let sig = add.attr(ATTR_SIGNATURE).expect("SIGNATURE");
     let sig_text = String::from_utf8_lossy(sig);
     for m in ["status", "reload", "explain", "address", "interface"] {
         assert!(sig_text.contains(m), "signature lacks {m}");
     }
-    let mut reply = attr(3, &OBJID.to_be_bytes());
-    reply.extend(attr(5, &0x82fd_c059u32.to_be_bytes()));
-    s.write_all(&frame(DATA, add.seq, 0, &reply)).unwrap();
-    s.write_all(&frame(STATUS, add.seq, 0, &attr(1, &0u32.to_be_bytes())))
-        .unwrap();
-    s
+    match answer {
+        AddObject::Refuse(code) => {
+            s.write_all(&frame(
+                STATUS,
+                add.seq,
+                0,
+                &attr(ATTR_STATUS, &code.to_be_bytes()),
+            ))
+            .unwrap();
+            Err(s)
+        }
+        AddObject::Accept => {
+            let object_id = random_id();
+            let mut reply = attr(ATTR_OBJID, &object_id.to_be_bytes());
+            reply.extend(attr(ATTR_OBJTYPE, &random_id().to_be_bytes()));
+            s.write_all(&frame(DATA, add.seq, 0, &reply)).unwrap();
+            s.write_all(&frame(
+                STATUS,
+                add.seq,
+                0,
+                &attr(ATTR_STATUS, &0u32.to_be_bytes()),
+            ))
+            .unwrap();
+            Ok(Session {
+                stream: s,
+                client_id,
+                object_id,
+                invoke_seq: 0,
+            })
+        }
+    }
+}
+
+/// Accepts the daemon's connection and registers its object.
+pub fn register(listener: &UnixListener) -> Session {
+    register_within(listener, CONNECT_LIMIT)
+}
+
+/// [`register`], waiting at most `limit` for the daemon to connect.
+pub fn register_within(listener: &UnixListener, limit: Duration) -> Session {
+    let s = accept(listener, limit)
+        .unwrap_or_else(|| panic!("the daemon did not connect to the fake ubusd in {limit:?}"));
+    handshake(s, AddObject::Accept).expect("registration")
 }
 
 /// Invokes `method` with string arguments; returns (status, JSON of the DATA if any).
 pub fn call(
-    s: &mut UnixStream,
+    s: &mut Session,
     seq: u16,
     method: &str,
     args: &[(&str, &str)],
 ) -> (u32, Option<String>) {
-    let mut data = Vec::new();
-    for (k, v) in args {
-        data.extend(blobmsg_string(k, v));
+    let data: Vec<u8> = args
+        .iter()
+        .flat_map(|(k, v)| blobmsg_string(k, v))
+        .collect();
+    call_raw(s, seq, method, &data)
+}
+
+/// An INVOKE of our object from a caller, as ubusd forwards it (`ubusd_forward_invoke`).
+fn invoke_frame(
+    s: &Session,
+    seq: u16,
+    caller: u32,
+    method: &str,
+    data: &[u8],
+    no_reply: bool,
+) -> Vec<u8> {
+    let mut attrs = attr(ATTR_OBJID, &s.object_id.to_be_bytes());
+    attrs.extend(attr(ATTR_METHOD, &cstr(method)));
+    attrs.extend(attr(ATTR_USER, &cstr("root")));
+    attrs.extend(attr(ATTR_GROUP, &cstr("root")));
+    attrs.extend(attr(ATTR_DATA, data));
+    if no_reply {
+        attrs.extend(attr(ATTR_NO_REPLY, &[1]));
     }
-    let mut attrs = attr(3, &OBJID.to_be_bytes());
-    attrs.extend(attr(4, &cstr(method)));
-    attrs.extend(attr(12, &cstr("root")));
-    attrs.extend(attr(13, &cstr("root")));
-    attrs.extend(attr(7, &data));
-    s.write_all(&frame(INVOKE, seq, CALLER, &attrs)).unwrap();
+    frame(INVOKE, seq, caller, &attrs)
+}
+
+/// Invokes `method` with `data` (blobmsg attributes) as its arguments, from a caller with
+/// a fresh client id.
+pub fn call_raw(s: &mut Session, seq: u16, method: &str, data: &[u8]) -> (u32, Option<String>) {
+    let caller = random_id();
+    let invoke = invoke_frame(s, seq, caller, method, data, false);
+    s.stream.write_all(&invoke).unwrap();
     let mut json = None;
     loop {
-        let f = read_frame(s);
+        let f = read_frame(&mut s.stream);
         assert_eq!(
             (f.seq, f.peer),
-            (seq, CALLER),
+            (seq, caller),
             "reply must echo seq and caller"
         );
         assert_eq!(
-            f.attr(3),
-            Some(&OBJID.to_be_bytes()[..]),
+            f.u32(ATTR_OBJID),
+            Some(s.object_id),
             "reply must carry OBJID"
         );
         match f.kind {
-            DATA => json = Some(to_json(f.attr(7).expect("DATA attr"), true).unwrap()),
-            STATUS => {
-                let st = u32::from_be_bytes(f.attr(1).unwrap().try_into().unwrap());
-                return (st, json);
-            }
+            DATA => json = Some(to_json(f.attr(ATTR_DATA).expect("DATA attr"), true).unwrap()),
+            STATUS => return (f.u32(ATTR_STATUS).unwrap(), json),
             k => panic!("unexpected message type {k}"),
         }
     }
+}
+
+/// What ubusd sends without expecting an answer: a NOTIFY that the object's subscribers
+/// changed (`ubus_notify_subscription`, after `ubus subscribe ndpresponder`), and an
+/// INVOKE of `method` with NO_REPLY set.
+pub fn send_unanswered(s: &mut Session, method: &str) {
+    s.invoke_seq += 1;
+    let mut attrs = attr(ATTR_OBJID, &s.object_id.to_be_bytes());
+    attrs.extend(attr(ATTR_ACTIVE, &[1]));
+    s.stream
+        .write_all(&frame(NOTIFY, s.invoke_seq, 0, &attrs))
+        .unwrap();
+    let invoke = invoke_frame(s, 1, random_id(), method, &[], true);
+    s.stream.write_all(&invoke).unwrap();
 }

@@ -3,7 +3,8 @@
 //! (the daemon under test), `downstream` (bridges and host namespaces behind the server),
 //! `probes` (ndisc6 and the scapy NS sender / NA capture),
 //! `load` (the ndpload generator), `config_dir` (UCI directories), `process` (bounded
-//! commands), and `fake_ubusd`, the hand-built ubusd side of the bus tests.
+//! commands, and probes whose silence counts only if they ran), and `fake_ubusd`, the
+//! hand-built ubusd side of the bus tests.
 //!
 //! Everything a test starts is bounded in time and undone in `Drop`, also when the test
 //! panics: the daemon and the capture are killed, the namespaces removed.

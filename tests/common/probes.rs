@@ -3,12 +3,12 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::process::{Child, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::sync::mpsc::Receiver;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::process::{checked, line_channel, root, wait_bounded};
+use super::process::{checked, line_channel, root, wait_bounded, Probe};
 use super::topology::{Lab, Role, ROUTER_IF, SERVER_MAC};
 
 const CAPTURE_READY_TIMEOUT: Duration = Duration::from_secs(15);
@@ -116,23 +116,37 @@ impl Lab {
     }
 
     /// `ndisc6` on router interface `iface`, `tries` NS each waiting `wait_ms`: the MAC in
-    /// the answer's Target Link-Layer Address option (what ndisc6 prints), if any.
+    /// the answer's Target Link-Layer Address option (what ndisc6 prints), None if ndisc6
+    /// ran and nothing answered. Panics if ndisc6 could not run or could not send.
     pub fn ndisc6_on(&self, addr: &str, iface: &str, tries: u32, wait_ms: u32) -> Option<String> {
+        let output = self.run_ndisc6(addr, iface, tries, wait_ms);
+        Probe::Ndisc6
+            .answered(&output)
+            .then(|| Lab::ndisc6_mac(&output))
+    }
+
+    fn run_ndisc6(&self, addr: &str, iface: &str, tries: u32, wait_ms: u32) -> Output {
         let (tries, wait_ms) = (tries.to_string(), wait_ms.to_string());
-        let output = self.run(
+        self.run(
             Role::Router,
             &[
                 "ndisc6", "-q", "-n", "-r", &tries, "-w", &wait_ms, addr, iface,
             ],
-        );
+        )
+    }
+
+    fn ndisc6_mac(output: &Output) -> String {
         let mac = String::from_utf8_lossy(&output.stdout)
             .trim()
             .to_lowercase();
-        (output.status.success() && !mac.is_empty()).then_some(mac)
+        assert!(!mac.is_empty(), "ndisc6 succeeded but printed no MAC");
+        mac
     }
 
     /// Repeats a one-try ndisc6 for `addr` on `iface` until an answer carries `mac` (any
-    /// MAC when None) or `limit` passes; the time it took.
+    /// MAC when None) or `limit` passes; the time it took. While the link comes up the
+    /// kernel may refuse to send the NS (no carrier on the router's side yet): that is "no
+    /// answer yet", not a failure.
     pub fn time_to_answer(
         &self,
         addr: &str,
@@ -142,13 +156,27 @@ impl Lab {
     ) -> Option<Duration> {
         let start = Instant::now();
         while start.elapsed() < limit {
-            let got = self.ndisc6_on(addr, iface, 1, 100);
-            if got.is_some() && (mac.is_none() || got.as_deref() == mac) {
-                return Some(start.elapsed());
+            let output = self.run_ndisc6(addr, iface, 1, 100);
+            if ndisc6_send_refused(&output) {
+                thread::sleep(Duration::from_millis(10));
+                continue;
+            }
+            if Probe::Ndisc6.answered(&output) {
+                let got = Lab::ndisc6_mac(&output);
+                if mac.is_none_or(|mac| got == mac) {
+                    return Some(start.elapsed());
+                }
             }
         }
         None
     }
+}
+
+/// ndisc6 ran, but the kernel refused to send its NS: it exits 1 after "Sending ICMPv6
+/// packet: <error>" (ENOBUFS or ENETDOWN while the interface has no carrier).
+fn ndisc6_send_refused(output: &Output) -> bool {
+    output.status.code() == Some(1)
+        && String::from_utf8_lossy(&output.stderr).starts_with("Sending ICMPv6 packet:")
 }
 
 /// NAs seen on the router while the capture runs.
@@ -161,9 +189,12 @@ pub struct Capture {
 impl Capture {
     /// Waits for the capture to end by itself (its timeout or its count).
     pub fn finish(mut self) -> Vec<Na> {
-        if wait_bounded(&mut self.child, self.limit).is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
+        match wait_bounded(&mut self.child, self.limit) {
+            Some(status) => Capture::ran(status),
+            None => {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+            }
         }
         self.collect()
     }
@@ -171,9 +202,21 @@ impl Capture {
     /// Gives answers `grace` to arrive, then stops the capture.
     pub fn finish_after(mut self, grace: Duration) -> Vec<Na> {
         thread::sleep(grace);
+        if let Some(status) = self.child.try_wait().expect("try_wait") {
+            Capture::ran(status);
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         self.collect()
+    }
+
+    /// A capture that ended by itself must have ended well: one that crashed saw nothing,
+    /// which must not read as "no NA was sent".
+    fn ran(status: std::process::ExitStatus) {
+        assert!(
+            status.success(),
+            "ndp.py capture failed ({status}); its error is above"
+        );
     }
 
     fn collect(&self) -> Vec<Na> {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use super::process::{checked, ip, root, COMMAND_TIMEOUT};
+use super::process::{checked, ip, root, Probe, COMMAND_TIMEOUT};
 
 /// The container's address: inside the range the daemon answers for.
 pub const CT_ADDR: &str = "2001:db8:1:2::1:5";
@@ -47,11 +47,13 @@ impl RouterMode {
     }
 }
 
-/// The namespaces tests run commands in (the lab also has `hv` and `ct`).
+/// The namespaces tests run commands in (the lab also has `ct`).
 #[derive(Clone, Copy, Debug)]
 pub enum Role {
     Router,
     Server,
+    /// The hypervisor with the bridge `br0` (ports `p-router`, `p-server`).
+    Hypervisor,
 }
 
 impl Role {
@@ -59,6 +61,7 @@ impl Role {
         match self {
             Role::Router => "router",
             Role::Server => "server",
+            Role::Hypervisor => "hv",
         }
     }
 }
@@ -138,24 +141,33 @@ impl Lab {
         command
     }
 
+    /// A one-shot command in a namespace, bounded by `timeout`, not started yet.
+    pub(super) fn bounded(&self, role: Role, args: &[&str]) -> Command {
+        let namespace = self.ns(role);
+        let mut command = Command::new("timeout");
+        command
+            .args([COMMAND_TIMEOUT, "ip", "netns", "exec", &namespace])
+            .args(args);
+        command
+    }
+
     /// Runs a one-shot command in a namespace, bounded by `timeout`.
     pub fn run(&self, role: Role, args: &[&str]) -> Output {
-        let namespace = self.ns(role);
-        Command::new("timeout")
-            .args([COMMAND_TIMEOUT, "ip", "netns", "exec", &namespace])
-            .args(args)
+        self.bounded(role, args)
             .output()
             .expect("run a command in a namespace")
     }
 
-    /// One `ping -6` round from the router to `addr`; true if any reply came back.
+    /// One `ping -6` round from the router to `addr`; true if any reply came back, false
+    /// if ping ran and none did. Panics if ping could not run: a missing ping is not an
+    /// unreachable container.
     pub fn ping_once(&self, addr: &str) -> bool {
-        self.run(
-            Role::Router,
-            &["ping", "-6", "-n", "-c", "3", "-W", "1", addr],
-        )
-        .status
-        .success()
+        Probe::Ping
+            .run(&mut self.bounded(
+                Role::Router,
+                &["ping", "-6", "-n", "-c", "3", "-W", "1", addr],
+            ))
+            .is_some()
     }
 
     /// Up to three ping rounds, for the cases that must succeed.
