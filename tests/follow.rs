@@ -246,6 +246,40 @@ fn announce_makes_the_router_learn_a_new_host() {
     }
 }
 
+/// A /128 route through a downstream device (as odhcpd's relay or a WireGuard peer makes)
+/// is a known host: answered under the default `known` policy with no neighbour entry, and
+/// announced when it appears; its neighbours in the same /112 without one are not answered.
+#[test]
+#[ignore = "needs root and network namespaces; run by scripts/test.sh"]
+fn a_host_route_is_a_known_host_and_is_announced() {
+    const HOST_ROUTE: &str = "2001:db8:1:2::1:77";
+    const BESIDE: &str = "2001:db8:1:2::1:78";
+    let lab = Lab::new(RouterMode::LinkLocal);
+    let _responder = start(&lab, &["--downstream", "ct0", "--announce"]);
+    lab.server_ip(&[
+        "-6",
+        "route",
+        "add",
+        &format!("{HOST_ROUTE}/128"),
+        "dev",
+        "ct0",
+    ]);
+    let learned = || {
+        let out = lab.run(
+            common::Role::Router,
+            &["ip", "-6", "neigh", "show", HOST_ROUTE, "dev", ROUTER_IF],
+        );
+        String::from_utf8_lossy(&out.stdout).contains(SERVER_MAC)
+    };
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !learned() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(learned(), "the router did not learn {HOST_ROUTE}");
+    assert_eq!(lab.ndisc6(HOST_ROUTE).as_deref(), Some(SERVER_MAC));
+    assert_eq!(lab.ndisc6_on(BESIDE, ROUTER_IF, 1, 500), None);
+}
+
 /// The daemon's peak resident set (VmHWM in /proc/PID/status, proc(5)).
 fn peak_rss(responder: &common::Responder) -> String {
     let status = std::fs::read_to_string(format!("/proc/{}/status", responder.pid()))

@@ -160,7 +160,10 @@ pub fn lookup(cfg: &UplinkConfig, view: Option<&FollowView<'_>>, target: &Ipv6Ad
         }
     };
     let hosts = cfg.hosts_for(range.origin());
-    if hosts != HostsMode::Any && !view.is_some_and(|v| is_known(v, target)) {
+    // A /128 route through a downstream device is itself the evidence that the host exists
+    // (odhcpd's relay installs one per host; a WireGuard peer's device has no neighbours).
+    let host_route = matches!(range, Range::Route { dst, .. } if dst.prefix_len() == 128);
+    if hosts != HostsMode::Any && !host_route && !view.is_some_and(|v| is_known(v, target)) {
         return Lookup::UnknownHost { range };
     }
     Lookup::Answer { range, hosts }
@@ -409,6 +412,21 @@ mod tests {
         assert!(matches!(
             lookup(&defaults, Some(&v), &ip("2001:db8:0:10::6")),
             Lookup::UnknownHost { .. }
+        ));
+        // A /128 route through a downstream is a known host, neighbour entry or not.
+        let mut k = kernel();
+        add(
+            &mut k.routes,
+            "2001:db8:0:10::99/128",
+            RouteKind::Unicast,
+            &[LAN],
+        );
+        assert!(matches!(
+            lookup(&defaults, Some(&view(&k)), &ip("2001:db8:0:10::99")),
+            Lookup::Answer {
+                hosts: HostsMode::Known,
+                ..
+            }
         ));
         // `known` set explicitly applies to static prefixes too.
         let known = cfg(&["2001:db8:0:10::/120"], Some(HostsMode::Known));

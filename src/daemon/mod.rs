@@ -12,7 +12,7 @@ use crate::cli::{RunOptions, Source};
 use crate::config::{self, Config};
 use crate::state::hosts::HostTable;
 use crate::state::links::Links;
-use crate::state::routes::RouteTable;
+use crate::state::routes::{RouteChange, RouteTable};
 use crate::state::rtnl::{self, RtnlEvent};
 use crate::sys::netlink::{self, Dump, NetlinkSocket};
 use crate::sys::packet::RecvBatch;
@@ -23,7 +23,7 @@ use crate::sys::time::monotonic_ns;
 use crate::{log, log_error, log_info, log_notice, log_warn};
 use bus::Bus;
 use std::os::fd::AsRawFd;
-use uplink::Uplink;
+use uplink::{HostEvidence, Uplink};
 
 /// rtnetlink datagrams are at most a page or so; 32 KiB is the size iproute2 uses.
 const NETLINK_BUF_LEN: usize = 32768;
@@ -164,13 +164,16 @@ impl State {
         match ev {
             RtnlEvent::Route { route, change } => {
                 let refused = self.routes.refused();
-                self.routes.apply(route, *change);
+                let changed = self.routes.apply(route, *change);
                 if refused == 0 && self.routes.refused() > 0 {
                     log_warn!(
                         "route table full ({} routes): further routes are left out and \
                          counted in status (routes.refused)",
                         crate::state::routes::MAX_ROUTES
                     );
+                }
+                if changed && *change != RouteChange::Delete && route.dst.prefix_len() == 128 {
+                    self.host_appeared(HostEvidence::HostRoute, &route.dst.network());
                 }
                 false
             }
@@ -189,15 +192,7 @@ impl State {
                     );
                 }
                 if new && *present {
-                    let kernel = uplink::Kernel {
-                        links: &self.links,
-                        routes: &self.routes,
-                        hosts: &self.hosts,
-                        probe: self.probe.as_ref(),
-                    };
-                    for u in &mut self.uplinks {
-                        u.on_host(*ifindex, addr, &kernel, self.verbose);
-                    }
+                    self.host_appeared(HostEvidence::Neighbour(*ifindex), addr);
                 }
                 false
             }
@@ -207,6 +202,19 @@ impl State {
                 self.links.apply(ev)
             }
             _ => self.links.apply(ev),
+        }
+    }
+
+    /// Every uplink hears of a host that appeared (probes waiting for it, announcements).
+    fn host_appeared(&mut self, evidence: HostEvidence, addr: &std::net::Ipv6Addr) {
+        let kernel = uplink::Kernel {
+            links: &self.links,
+            routes: &self.routes,
+            hosts: &self.hosts,
+            probe: self.probe.as_ref(),
+        };
+        for u in &mut self.uplinks {
+            u.on_host(evidence, addr, &kernel, self.verbose);
         }
     }
 

@@ -50,6 +50,16 @@ impl LinkState {
 /// so one flooded uplink cannot starve the others, signals or ubus.
 const RECV_ROUNDS: usize = 4;
 
+/// How a host showed that it exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostEvidence {
+    /// A usable neighbour entry appeared on this device.
+    Neighbour(u32),
+    /// A /128 route to it appeared (whether it leaves through a downstream device is the
+    /// uplink's rules' question).
+    HostRoute,
+}
+
 /// What the daemon knows of the kernel, lent to an uplink while it handles packets, and
 /// the socket that asks the kernel to resolve a target (`hosts probe`).
 pub struct Kernel<'a> {
@@ -360,17 +370,19 @@ impl Uplink {
         }
     }
 
-    /// `addr` became a usable neighbour on device `ifindex`: answers the solicitation that
-    /// waited for it, if any (`hosts probe`), and announces it (`announce`).
+    /// A host appeared at `addr`: answers the solicitation that waited for it, if any
+    /// (`hosts probe`), and announces it (`announce`), if this uplink answers for it.
     pub fn on_host(
         &mut self,
-        ifindex: u32,
+        evidence: HostEvidence,
         addr: &std::net::Ipv6Addr,
         kernel: &Kernel<'_>,
         verbose: bool,
     ) {
-        if !self.downstreams.contains(&ifindex) {
-            return;
+        if let HostEvidence::Neighbour(ifindex) = evidence {
+            if !self.downstreams.contains(&ifindex) {
+                return;
+            }
         }
         let Some(sock) = self.socket.as_ref() else {
             return;
