@@ -13,6 +13,7 @@ pub mod config;
 pub mod core;
 pub mod daemon;
 pub mod log;
+pub mod reasons;
 pub mod state;
 pub mod sys;
 pub mod ubus;

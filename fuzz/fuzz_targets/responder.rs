@@ -15,7 +15,7 @@ use ndpresponder::config::{RateLimit, SourcePolicy, UplinkConfig};
 use ndpresponder::core::responder::{
     coverage, decide, Coverage, DropReason, InterfaceFacts, Responder, Verdict,
 };
-use ndpresponder::wire::{emit_na, parse_na, parse_ns, EthernetAddress, InvalidNs, NA_FRAME_LEN};
+use ndpresponder::wire::{emit_na, parse_na, parse_ns, EthernetAddress, Invalid, NA_FRAME_LEN};
 use ndpresponder_fuzz::with_repaired_checksum;
 use std::net::Ipv6Addr;
 
@@ -74,7 +74,7 @@ fn check(frame: &[u8], facts: &InterfaceFacts<'_>) {
         // (NS counted, answers) expected in the counters.
         let mut counted = (u64::from(verdict != Verdict::Ignore), 0);
         match (&parsed, verdict) {
-            (Err(InvalidNs::NotNs), v) => assert_eq!(v, Verdict::Ignore),
+            (Err(Invalid::OtherType), v) => assert_eq!(v, Verdict::Ignore),
             (Err(_), Verdict::Drop(_, None)) => {}
             (Err(e), v) => panic!("parse_ns said {e:?} but handle gave {v:?}"),
             (Ok(ns), Verdict::Answer(na)) => {

@@ -4,105 +4,10 @@
 
 use crate::config::{SourcePolicy, UplinkConfig};
 use crate::core::ratelimit::{SourceLimiter, TokenBucket};
-use crate::wire::{self, EthernetAddress, InvalidNs, NaFrame, NsFrame};
+pub use crate::reasons::DropReason;
+use crate::wire::{self, EthernetAddress, NaFrame, NsFrame};
 use ipnet::Ipv6Net;
 use std::net::Ipv6Addr;
-
-/// Why an NS got no answer. Flat, so counters are an array indexed by it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DropReason {
-    // Invalid per RFC 4861 section 7.1.1 (and RFC 6980 for fragments).
-    Truncated,
-    Fragment,
-    HopLimit,
-    Checksum,
-    Code,
-    IcmpLength,
-    MulticastTarget,
-    OptionLength,
-    DadDestination,
-    DadSourceLladdr,
-    /// A multicast IPv6 source: never legitimate (RFC 4291 section 2.7), and answering it
-    /// would multicast our NA to a group at the sender's choosing.
-    MulticastSource,
-    // Valid, but not ours to answer.
-    /// Sent from the interface's own MAC (a loop, or our host's own NS).
-    OwnMac,
-    /// The target is assigned to the host on this interface: the kernel answers it.
-    OwnAddress,
-    OutOfRange,
-    Excluded,
-    // Over the answer budget.
-    RateLimit,
-    SourceRateLimit,
-}
-
-impl DropReason {
-    pub const COUNT: usize = 17;
-    pub const ALL: [DropReason; DropReason::COUNT] = [
-        DropReason::Truncated,
-        DropReason::Fragment,
-        DropReason::HopLimit,
-        DropReason::Checksum,
-        DropReason::Code,
-        DropReason::IcmpLength,
-        DropReason::MulticastTarget,
-        DropReason::OptionLength,
-        DropReason::DadDestination,
-        DropReason::DadSourceLladdr,
-        DropReason::MulticastSource,
-        DropReason::OwnMac,
-        DropReason::OwnAddress,
-        DropReason::OutOfRange,
-        DropReason::Excluded,
-        DropReason::RateLimit,
-        DropReason::SourceRateLimit,
-    ];
-
-    /// Stable key used in logs and in the ubus status.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DropReason::Truncated => "truncated",
-            DropReason::Fragment => "fragment",
-            DropReason::HopLimit => "hop_limit",
-            DropReason::Checksum => "checksum",
-            DropReason::Code => "code",
-            DropReason::IcmpLength => "icmp_length",
-            DropReason::MulticastTarget => "multicast_target",
-            DropReason::OptionLength => "option_length",
-            DropReason::DadDestination => "dad_destination",
-            DropReason::DadSourceLladdr => "dad_source_lladdr",
-            DropReason::MulticastSource => "multicast_source",
-            DropReason::OwnMac => "own_mac",
-            DropReason::OwnAddress => "own_address",
-            DropReason::OutOfRange => "out_of_range",
-            DropReason::Excluded => "excluded",
-            DropReason::RateLimit => "rate_limit",
-            DropReason::SourceRateLimit => "source_rate_limit",
-        }
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-
-    /// The counted reason for an invalid NS; `None` for frames that are not NS at all.
-    fn from_invalid(e: InvalidNs) -> Option<DropReason> {
-        Some(match e {
-            InvalidNs::NotNs => return None,
-            InvalidNs::Truncated => DropReason::Truncated,
-            InvalidNs::Fragment => DropReason::Fragment,
-            InvalidNs::HopLimit => DropReason::HopLimit,
-            InvalidNs::Checksum => DropReason::Checksum,
-            InvalidNs::Code => DropReason::Code,
-            InvalidNs::IcmpLength => DropReason::IcmpLength,
-            InvalidNs::MulticastTarget => DropReason::MulticastTarget,
-            InvalidNs::OptionLength => DropReason::OptionLength,
-            InvalidNs::DadDestination => DropReason::DadDestination,
-            InvalidNs::DadSourceLladdr => DropReason::DadSourceLladdr,
-        })
-    }
-}
 
 /// Per-uplink counters, 64-bit so they never wrap in a router's lifetime.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -285,7 +190,7 @@ impl Responder {
         let ns = match wire::parse_ns(frame) {
             Ok(ns) => ns,
             Err(e) => {
-                let Some(reason) = DropReason::from_invalid(e) else {
+                let Some(reason) = e.counted() else {
                     return Verdict::Ignore;
                 };
                 self.counters.ns_received += 1;
@@ -516,22 +421,6 @@ mod tests {
         assert_eq!(dropped(r.handle(&looped, &facts(), 0)), DropReason::OwnMac);
         assert_eq!(r.counters().ns_received, 4);
         assert_eq!(r.counters().drop_count(DropReason::Checksum), 1);
-    }
-
-    #[test]
-    fn every_invalid_kind_maps_to_its_own_counter() {
-        let mut seen = Vec::new();
-        for e in InvalidNs::ALL {
-            match DropReason::from_invalid(e) {
-                None => assert_eq!(e, InvalidNs::NotNs),
-                Some(d) => {
-                    assert_eq!(d.as_str(), e.as_str());
-                    assert!(!seen.contains(&d));
-                    seen.push(d);
-                }
-            }
-        }
-        assert_eq!(seen.len(), InvalidNs::ALL.len() - 1);
     }
 
     #[test]

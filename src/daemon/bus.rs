@@ -233,7 +233,7 @@ pub fn status(state: &State) -> Vec<u8> {
         b.put_u64("na_sent", c.na_sent);
         b.put_u64("send_errors", c.send_errors);
         let dt = b.open_table("drops");
-        for r in DropReason::ALL {
+        for &r in DropReason::ALL {
             b.put_u64(r.as_str(), c.drop_count(r));
         }
         b.close(dt);

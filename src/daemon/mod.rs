@@ -143,7 +143,7 @@ impl State {
                 c.na_sent,
                 c.send_errors
             );
-            for r in crate::core::responder::DropReason::ALL {
+            for &r in crate::core::responder::DropReason::ALL {
                 line.push_str(&format!(" {}={}", r.as_str(), c.drop_count(r)));
             }
             log_notice!("{line}");

@@ -6,7 +6,7 @@ use std::net::Ipv6Addr;
 use super::ethernet::{self, EthernetAddress, ETHERTYPE_IPV6};
 use super::icmpv6::{self, NdiscPacket};
 use super::ipv6::{self, next_header, ChainError};
-use super::BufferTooSmall;
+use super::{BufferTooSmall, Invalid};
 
 /// The Ethernet and IPv6 fields of an NDP frame, received or to send.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,49 +84,34 @@ pub(crate) fn locate_icmpv6(frame: &[u8]) -> Result<Icmpv6InFrame<'_>, NotIcmpv6
     })
 }
 
-/// Why a frame is not a valid Neighbor Discovery message of the wanted type, as far as the
-/// receive checks that RFC 4861 section 7.1.1 (NS) and section 7.1.2 (NA) share go.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum NdiscError {
-    /// Not ICMPv6 (see [`NotIcmpv6::Other`]), or another ICMPv6 type.
-    OtherType,
-    Truncated,
-    Fragment,
-    HopLimit,
-    Checksum,
-    Code,
-    IcmpLength,
-    MulticastTarget,
-}
-
 /// Locates the ICMPv6 message of type `msg_type` and applies the shared checks in the RFC's
 /// order: hop limit 255, checksum (over the whole message, so before reading its body),
 /// code 0, ICMP length at least 24, target not multicast.
 pub(crate) fn validate_ndisc(
     frame: &[u8],
     msg_type: u8,
-) -> Result<(Headers, NdiscPacket<&[u8]>), NdiscError> {
+) -> Result<(Headers, NdiscPacket<&[u8]>), Invalid> {
     let located = locate_icmpv6(frame).map_err(|e| match e {
-        NotIcmpv6::Other => NdiscError::OtherType,
-        NotIcmpv6::Truncated => NdiscError::Truncated,
-        NotIcmpv6::Fragment => NdiscError::Fragment,
+        NotIcmpv6::Other => Invalid::OtherType,
+        NotIcmpv6::Truncated => Invalid::Truncated,
+        NotIcmpv6::Fragment => Invalid::Fragment,
     })?;
     if located.msg_type() != msg_type {
-        return Err(NdiscError::OtherType);
+        return Err(Invalid::OtherType);
     }
     let headers = located.headers;
     if headers.hop_limit != 255 {
-        return Err(NdiscError::HopLimit);
+        return Err(Invalid::HopLimit);
     }
     if !icmpv6::checksum_valid(&headers.ip_src, &headers.ip_dst, located.message) {
-        return Err(NdiscError::Checksum);
+        return Err(Invalid::Checksum);
     }
     if located.code() != 0 {
-        return Err(NdiscError::Code);
+        return Err(Invalid::Code);
     }
-    let packet = NdiscPacket::new_checked(located.message).map_err(|_| NdiscError::IcmpLength)?;
+    let packet = NdiscPacket::new_checked(located.message).map_err(|_| Invalid::IcmpLength)?;
     if packet.target().is_multicast() {
-        return Err(NdiscError::MulticastTarget);
+        return Err(Invalid::MulticastTarget);
     }
     Ok((headers, packet))
 }

@@ -21,10 +21,11 @@ mod fixtures;
 
 use std::fmt;
 
+pub use crate::reasons::Invalid;
 pub use ethernet::{EthernetAddress, ParseEthernetAddressError};
 pub use ipv6::{is_solicited_node, solicited_node};
-pub use na::{emit_na, parse_na, InvalidNa, NaFrame, ReceivedNa, NA_FRAME_LEN};
-pub use ns::{emit_ns, parse_ns, InvalidNs, NsFrame, NS_FRAME_LEN_MAX};
+pub use na::{emit_na, parse_na, NaFrame, ReceivedNa, NA_FRAME_LEN};
+pub use ns::{emit_ns, parse_ns, NsFrame, NS_FRAME_LEN_MAX};
 
 /// A view's buffer is shorter than the header (or the length field) it must hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,9 +4,9 @@
 use std::net::Ipv6Addr;
 
 use super::ethernet::{self, EthernetAddress};
-use super::frame::{emit_headers, validate_ndisc, Headers, NdiscError};
+use super::frame::{emit_headers, validate_ndisc, Headers};
 use super::icmpv6::{self, na_flags, option_type, TYPE_NEIGHBOR_ADVERTISEMENT};
-use super::{ipv6, BufferTooSmall};
+use super::{ipv6, BufferTooSmall, Invalid};
 
 /// Frame length of the NA we send: Ethernet, IPv6, NA, Target Link-Layer Address option.
 pub const NA_FRAME_LEN: usize = ethernet::HEADER_LEN
@@ -98,58 +98,21 @@ impl ReceivedNa {
     }
 }
 
-/// Why a frame is not a valid NA. The variants after `Fragment` are RFC 4861 section 7.1.2's
-/// checks, in the RFC's order, which is also the order `parse_na` applies them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum InvalidNa {
-    /// Not an IPv6 ICMPv6 Neighbor Advertisement (type 136) at all.
-    NotNa,
-    /// The frame is shorter than a header or a length field says.
-    Truncated,
-    /// An IPv6 Fragment header (RFC 6980 section 5).
-    Fragment,
-    /// IPv6 Hop Limit is not 255.
-    HopLimit,
-    /// The ICMPv6 checksum fails.
-    Checksum,
-    /// ICMPv6 Code is not 0.
-    Code,
-    /// The ICMPv6 message is shorter than 24 octets.
-    IcmpLength,
-    /// The Target Address is a multicast address.
-    MulticastTarget,
-    /// Sent to a multicast address with the Solicited flag set.
-    SolicitedMulticast,
-    /// An option has Length 0, runs past the message, or is a link-layer address option of
-    /// another size than Ethernet's 8 octets.
-    OptionLength,
-}
-
 /// Parses and validates a Neighbor Advertisement; `frame` starts at the Ethernet header.
 /// Framing is checked as in [`super::parse_ns`], then RFC 4861 section 7.1.2 in the RFC's
 /// order: `HopLimit`, `Checksum`, `Code`, `IcmpLength`, `MulticastTarget`,
 /// `SolicitedMulticast`, `OptionLength`.
-pub fn parse_na(frame: &[u8]) -> Result<ReceivedNa, InvalidNa> {
-    let (headers, na) =
-        validate_ndisc(frame, TYPE_NEIGHBOR_ADVERTISEMENT).map_err(|e| match e {
-            NdiscError::OtherType => InvalidNa::NotNa,
-            NdiscError::Truncated => InvalidNa::Truncated,
-            NdiscError::Fragment => InvalidNa::Fragment,
-            NdiscError::HopLimit => InvalidNa::HopLimit,
-            NdiscError::Checksum => InvalidNa::Checksum,
-            NdiscError::Code => InvalidNa::Code,
-            NdiscError::IcmpLength => InvalidNa::IcmpLength,
-            NdiscError::MulticastTarget => InvalidNa::MulticastTarget,
-        })?;
+pub fn parse_na(frame: &[u8]) -> Result<ReceivedNa, Invalid> {
+    let (headers, na) = validate_ndisc(frame, TYPE_NEIGHBOR_ADVERTISEMENT)?;
     let target = na.target();
     let flags = na.flags();
     let solicited = flags & na_flags::SOLICITED != 0;
     if solicited && headers.ip_dst.is_multicast() {
-        return Err(InvalidNa::SolicitedMulticast);
+        return Err(Invalid::SolicitedMulticast);
     }
     let target_lladdr =
         icmpv6::find_lladdr_option(na.options(), option_type::TARGET_LINK_LAYER_ADDRESS)
-            .map_err(|_| InvalidNa::OptionLength)?;
+            .map_err(|_| Invalid::OptionLength)?;
     Ok(ReceivedNa {
         eth_src: headers.eth_src,
         eth_dst: headers.eth_dst,
@@ -302,7 +265,7 @@ mod tests {
             fixtures::NS_DAD,
             fixtures::NS_UNICAST_NUD,
         ] {
-            assert_eq!(parse_na(frame), Err(InvalidNa::NotNa));
+            assert_eq!(parse_na(frame), Err(Invalid::OtherType));
         }
     }
 
@@ -311,48 +274,48 @@ mod tests {
         let na = fixtures::NA_SOLICITED;
         let dad = fixtures::NA_DAD_DEFENCE;
         let cases = [
-            ("ethertype", InvalidNa::NotNa, mutated(na, |f| f[13] = 0)),
-            ("echo reply", InvalidNa::NotNa, mutated(na, |f| f[54] = 129)),
-            ("cut", InvalidNa::Truncated, na[..60].to_vec()),
+            ("ethertype", Invalid::OtherType, mutated(na, |f| f[13] = 0)),
+            (
+                "echo reply",
+                Invalid::OtherType,
+                mutated(na, |f| f[54] = 129),
+            ),
+            ("cut", Invalid::Truncated, na[..60].to_vec()),
             (
                 "fragment",
-                InvalidNa::Fragment,
+                Invalid::Fragment,
                 with_extension_header(na, next_header::FRAGMENT, &[0; 8]),
             ),
-            (
-                "hop limit",
-                InvalidNa::HopLimit,
-                mutated(na, |f| f[21] = 64),
-            ),
-            ("checksum", InvalidNa::Checksum, {
+            ("hop limit", Invalid::HopLimit, mutated(na, |f| f[21] = 64)),
+            ("checksum", Invalid::Checksum, {
                 let mut f = na.to_vec();
                 f[58] ^= 0x80;
                 f
             }),
-            ("code", InvalidNa::Code, mutated(na, |f| f[55] = 3)),
+            ("code", Invalid::Code, mutated(na, |f| f[55] = 3)),
             (
                 "length",
-                InvalidNa::IcmpLength,
+                Invalid::IcmpLength,
                 mutated(na, |f| set_payload_len(f, 16)),
             ),
             (
                 "multicast target",
-                InvalidNa::MulticastTarget,
+                Invalid::MulticastTarget,
                 mutated(na, |f| f[62..78].copy_from_slice(&ip("ff02::1").octets())),
             ),
             (
                 "solicited to ff02::1",
-                InvalidNa::SolicitedMulticast,
+                Invalid::SolicitedMulticast,
                 mutated(dad, |f| f[58] |= 0x40),
             ),
             (
                 "option length 0",
-                InvalidNa::OptionLength,
+                Invalid::OptionLength,
                 mutated(na, |f| f[79] = 0),
             ),
             (
                 "option past end",
-                InvalidNa::OptionLength,
+                Invalid::OptionLength,
                 mutated(na, |f| f[79] = 2),
             ),
         ];
