@@ -71,6 +71,38 @@ pub fn coverage(cfg: &UplinkConfig, target: &Ipv6Addr) -> Coverage {
     }
 }
 
+/// What one uplink's rules say about a target, whatever the packet: the rule lookup that
+/// the packet path ([`decide`]) and the ubus `explain` method share.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuleLookup {
+    pub coverage: Coverage,
+    /// The target is assigned to the host on the uplink's device.
+    pub own_address: bool,
+}
+
+impl RuleLookup {
+    /// The prefix that answers, or why none does. The host's own address comes first: the
+    /// kernel answers for it, and two answers would race.
+    pub fn answer(&self) -> Result<Ipv6Net, DropReason> {
+        if self.own_address {
+            return Err(DropReason::OwnAddress);
+        }
+        match self.coverage {
+            Coverage::Covered(prefix) => Ok(prefix),
+            Coverage::Excluded { .. } => Err(DropReason::Excluded),
+            Coverage::OutOfRange => Err(DropReason::OutOfRange),
+        }
+    }
+}
+
+/// Looks `target` up in `cfg` for an interface that has `addresses`.
+pub fn lookup(cfg: &UplinkConfig, addresses: &[Ipv6Addr], target: &Ipv6Addr) -> RuleLookup {
+    RuleLookup {
+        coverage: coverage(cfg, target),
+        own_address: addresses.contains(target),
+    }
+}
+
 fn is_link_local(addr: &Ipv6Addr) -> bool {
     addr.segments()[0] & 0xffc0 == 0xfe80
 }
@@ -107,14 +139,7 @@ pub fn decide(
     if ns.ip_src.is_multicast() {
         return Err(DropReason::MulticastSource);
     }
-    if facts.addresses.contains(&ns.target) {
-        return Err(DropReason::OwnAddress);
-    }
-    match coverage(cfg, &ns.target) {
-        Coverage::OutOfRange => return Err(DropReason::OutOfRange),
-        Coverage::Excluded { .. } => return Err(DropReason::Excluded),
-        Coverage::Covered(_) => {}
-    }
+    lookup(cfg, facts.addresses, &ns.target).answer()?;
     let dad = ns.ip_src.is_unspecified();
     // RFC 4861 section 7.2.4: a DAD probe (source ::) is answered to all-nodes with S clear;
     // everything else is answered to the solicitation's source with S set.
@@ -382,6 +407,9 @@ mod tests {
         ];
         for (target, reason) in cases {
             assert_eq!(dropped(handle(&mut r, &ns(target))), reason, "{target}");
+            // explain's lookup, without a packet, gives the same reason.
+            let rules = lookup(&uplink(), &HOST_ADDRS, &ip(target));
+            assert_eq!(rules.answer(), Err(reason), "{target}");
         }
         let mut own = ns("2001:db8:1:2::1:5");
         own.eth_src = OUR_MAC;
