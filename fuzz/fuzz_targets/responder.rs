@@ -79,13 +79,16 @@ fn check(frame: &[u8], facts: &InterfaceFacts<'_>) {
             (Err(e), v) => panic!("parse_ns said {e:?} but handle gave {v:?}"),
             (Ok(ns), Verdict::Answer(na)) => {
                 assert_eq!(decide(&cfg, facts, ns), Ok(na));
-                assert!(matches!(coverage(&cfg, &ns.target), Coverage::Covered(_)));
-                assert_eq!(na.target, ns.target);
-                assert_eq!(na.eth_src, facts.mac);
+                assert!(matches!(
+                    coverage(&cfg, &ns.body.target),
+                    Coverage::Covered(_)
+                ));
+                assert_eq!(na.body.target, ns.body.target);
+                assert_eq!(na.headers.eth_src, facts.mac);
                 let mut buf = [0u8; NA_FRAME_LEN];
                 let len = emit_na(&na, &mut buf).expect("NA fits NA_FRAME_LEN");
                 let back = parse_na(&buf[..len]).expect("our own NA is valid");
-                assert_eq!(back.to_na_frame(), Some(na));
+                assert_eq!(back, na);
                 let again = responder.handle(frame, facts, NOW_NS);
                 counted = (2, 1);
                 match second_drop {

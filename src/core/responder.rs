@@ -5,7 +5,7 @@
 use crate::config::{SourcePolicy, UplinkConfig};
 use crate::core::ratelimit::{SourceLimiter, TokenBucket};
 pub use crate::reasons::DropReason;
-use crate::wire::{self, EthernetAddress, NaFrame, NsFrame};
+use crate::wire::{self, EthernetAddress, Headers, NaFlags, NaFrame, NaRepr, NsFrame};
 use ipnet::Ipv6Net;
 use std::net::Ipv6Addr;
 
@@ -133,32 +133,41 @@ pub fn decide(
     facts: &InterfaceFacts<'_>,
     ns: &NsFrame,
 ) -> Result<NaFrame, DropReason> {
-    if ns.eth_src == facts.mac {
+    let (received, target) = (&ns.headers, ns.body.target);
+    if received.eth_src == facts.mac {
         return Err(DropReason::OwnMac);
     }
-    if ns.ip_src.is_multicast() {
+    if received.ip_src.is_multicast() {
         return Err(DropReason::MulticastSource);
     }
-    lookup(cfg, facts.addresses, &ns.target).answer()?;
-    let dad = ns.ip_src.is_unspecified();
+    lookup(cfg, facts.addresses, &target).answer()?;
+    let dad = received.ip_src.is_unspecified();
     // RFC 4861 section 7.2.4: a DAD probe (source ::) is answered to all-nodes with S clear;
     // everything else is answered to the solicitation's source with S set.
     let (ip_dst, eth_dst) = if dad {
         let all_nodes = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
         (all_nodes, EthernetAddress::from_ipv6_multicast(&all_nodes))
     } else {
-        (ns.ip_src, ns.eth_src)
+        (received.ip_src, received.eth_src)
     };
+    let flags = NaFlags::empty()
+        .with(NaFlags::ROUTER, cfg.router)
+        .with(NaFlags::SOLICITED, !dad)
+        .with(NaFlags::OVERRIDE, cfg.override_flag);
     Ok(NaFrame {
-        eth_src: facts.mac,
-        eth_dst,
-        ip_src: na_source(cfg.source, ns.target, &ns.ip_src, facts.link_local),
-        ip_dst,
-        target: ns.target,
-        router: cfg.router,
-        solicited: !dad,
-        override_flag: cfg.override_flag,
-        target_lladdr: facts.mac,
+        headers: Headers {
+            eth_src: facts.mac,
+            eth_dst,
+            ip_src: na_source(cfg.source, target, &received.ip_src, facts.link_local),
+            ip_dst,
+            // RFC 4861 section 7.1.2: receivers drop NAs with any other hop limit.
+            hop_limit: 255,
+        },
+        body: NaRepr {
+            flags,
+            target,
+            target_lladdr: Some(facts.mac),
+        },
     })
 }
 
@@ -220,8 +229,8 @@ impl Responder {
                 };
                 self.counters.ns_received += 1;
                 // A looped-back frame of our own is counted as such even when malformed.
-                let reason = match frame.get(6..12) {
-                    Some(src) if src == facts.mac.0 => DropReason::OwnMac,
+                let reason = match wire::ethernet::source_addr(frame) {
+                    Some(src) if src == facts.mac => DropReason::OwnMac,
                     _ => reason,
                 };
                 return self.dropped(reason, None);
@@ -234,7 +243,7 @@ impl Responder {
         };
         // Budget is spent only on answers. The source bucket is asked first, so a source over
         // its own share does not also drain the uplink's budget.
-        if !self.source_budget.take(&ns.ip_src, now_ns) {
+        if !self.source_budget.take(&ns.headers.ip_src, now_ns) {
             return self.dropped(DropReason::SourceRateLimit, Some(ns));
         }
         if !self.uplink_budget.take(now_ns) {
@@ -269,7 +278,7 @@ impl Responder {
 mod tests {
     use super::*;
     use crate::config::RateLimit;
-    use crate::wire::{emit_ns, solicited_node, NS_FRAME_LEN_MAX};
+    use crate::wire::{emit_ns, solicited_node, NsRepr, NS_FRAME_LEN_MAX};
 
     const OUR_MAC: EthernetAddress = EthernetAddress([0x02, 0x00, 0x00, 0x00, 0x01, 0x00]);
     const ROUTER_MAC: EthernetAddress = EthernetAddress([0x02, 0x00, 0x00, 0x00, 0x00, 0x01]);
@@ -312,13 +321,17 @@ mod tests {
         let target = ip(target);
         let dst = solicited_node(&target);
         NsFrame {
-            eth_src: ROUTER_MAC,
-            eth_dst: EthernetAddress::from_ipv6_multicast(&dst),
-            ip_src: ip("fe80::1"),
-            ip_dst: dst,
-            hop_limit: 255,
-            target,
-            source_lladdr: Some(ROUTER_MAC),
+            headers: Headers {
+                eth_src: ROUTER_MAC,
+                eth_dst: EthernetAddress::from_ipv6_multicast(&dst),
+                ip_src: ip("fe80::1"),
+                ip_dst: dst,
+                hop_limit: 255,
+            },
+            body: NsRepr {
+                target,
+                source_lladdr: Some(ROUTER_MAC),
+            },
         }
     }
 
@@ -353,15 +366,18 @@ mod tests {
         assert_eq!(
             na,
             NaFrame {
-                eth_src: OUR_MAC,
-                eth_dst: ROUTER_MAC,
-                ip_src: ip("2001:db8:1:2::1:5"),
-                ip_dst: ip("fe80::1"),
-                target: ip("2001:db8:1:2::1:5"),
-                router: true,
-                solicited: true,
-                override_flag: false,
-                target_lladdr: OUR_MAC,
+                headers: Headers {
+                    eth_src: OUR_MAC,
+                    eth_dst: ROUTER_MAC,
+                    ip_src: ip("2001:db8:1:2::1:5"),
+                    ip_dst: ip("fe80::1"),
+                    hop_limit: 255,
+                },
+                body: NaRepr {
+                    flags: NaFlags::ROUTER.with(NaFlags::SOLICITED, true),
+                    target: ip("2001:db8:1:2::1:5"),
+                    target_lladdr: Some(OUR_MAC),
+                },
             }
         );
         assert_eq!(r.counters().ns_received, 1);
@@ -371,29 +387,36 @@ mod tests {
     fn unicast_reachability_probe_is_answered() {
         let mut r = Responder::new(uplink(), 0);
         let mut probe = ns("2001:db8:1:2::1:5");
-        probe.ip_src = ip("2001:db8:1:2::1");
-        probe.ip_dst = probe.target;
-        probe.eth_dst = OUR_MAC;
-        probe.source_lladdr = None; // RFC 4861 section 7.2.2: SHOULD, not MUST, for unicast
+        probe.headers.ip_src = ip("2001:db8:1:2::1");
+        probe.headers.ip_dst = probe.body.target;
+        probe.headers.eth_dst = OUR_MAC;
+        probe.body.source_lladdr = None; // RFC 4861 section 7.2.2: SHOULD, not MUST, for unicast
         let na = answer(handle(&mut r, &probe));
         assert_eq!(
-            (na.ip_dst, na.eth_dst, na.solicited),
-            (probe.ip_src, ROUTER_MAC, true)
+            (
+                na.headers.ip_dst,
+                na.headers.eth_dst,
+                na.body.flags.contains(NaFlags::SOLICITED)
+            ),
+            (probe.headers.ip_src, ROUTER_MAC, true)
         );
-        assert_eq!(na.ip_src, probe.target);
+        assert_eq!(na.headers.ip_src, probe.body.target);
     }
 
     #[test]
     fn dad_probe_is_answered_to_all_nodes_without_solicited() {
         let mut r = Responder::new(uplink(), 0);
         let mut dad = ns("2001:db8:1:2::1:5");
-        dad.ip_src = Ipv6Addr::UNSPECIFIED;
-        dad.source_lladdr = None;
+        dad.headers.ip_src = Ipv6Addr::UNSPECIFIED;
+        dad.body.source_lladdr = None;
         let na = answer(handle(&mut r, &dad));
-        assert_eq!(na.ip_dst, ip("ff02::1"));
-        assert_eq!(na.eth_dst, EthernetAddress([0x33, 0x33, 0, 0, 0, 1]));
-        assert!(!na.solicited);
-        assert_eq!(na.ip_src, dad.target);
+        assert_eq!(na.headers.ip_dst, ip("ff02::1"));
+        assert_eq!(
+            na.headers.eth_dst,
+            EthernetAddress([0x33, 0x33, 0, 0, 0, 1])
+        );
+        assert!(!na.body.flags.contains(NaFlags::SOLICITED));
+        assert_eq!(na.headers.ip_src, dad.body.target);
     }
 
     #[test]
@@ -412,10 +435,10 @@ mod tests {
             assert_eq!(rules.answer(), Err(reason), "{target}");
         }
         let mut own = ns("2001:db8:1:2::1:5");
-        own.eth_src = OUR_MAC;
+        own.headers.eth_src = OUR_MAC;
         assert_eq!(dropped(handle(&mut r, &own)), DropReason::OwnMac);
         let mut mcast = ns("2001:db8:1:2::1:5");
-        mcast.ip_src = ip("ff02::1");
+        mcast.headers.ip_src = ip("ff02::1");
         assert_eq!(dropped(handle(&mut r, &mcast)), DropReason::MulticastSource);
         let c = r.counters();
         assert_eq!(c.ns_received, 6);
@@ -430,7 +453,7 @@ mod tests {
     fn invalid_ns_are_counted_by_rfc_rule() {
         let mut r = Responder::new(uplink(), 0);
         let mut low_hop = ns("2001:db8:1:2::1:5");
-        low_hop.hop_limit = 64;
+        low_hop.headers.hop_limit = 64;
         assert_eq!(dropped(handle(&mut r, &low_hop)), DropReason::HopLimit);
         let mut bad_sum = frame(&ns("2001:db8:1:2::1:5"));
         bad_sum[14 + 40 + 2] ^= 0x55;
@@ -445,7 +468,9 @@ mod tests {
         );
         // An invalid frame from our own MAC is a loop first and an invalid NS second.
         let mut looped = bad_sum.clone();
-        looped[6..12].copy_from_slice(&OUR_MAC.0);
+        wire::ethernet::Frame::new_checked(&mut looped[..])
+            .unwrap()
+            .set_src_addr(OUR_MAC);
         assert_eq!(dropped(r.handle(&looped, &facts(), 0)), DropReason::OwnMac);
         assert_eq!(r.counters().ns_received, 4);
         assert_eq!(r.counters().drop_count(DropReason::Checksum), 1);
@@ -469,18 +494,20 @@ mod tests {
         cfg.source = SourcePolicy::LinkLocal;
         let mut r = Responder::new(cfg.clone(), 0);
         let na = answer(handle(&mut r, &ns("2001:db8:1:2::1:5")));
-        assert!(!na.router && na.override_flag);
-        assert_eq!(na.ip_src, HOST_ADDRS[1]);
+        assert!(
+            !na.body.flags.contains(NaFlags::ROUTER) && na.body.flags.contains(NaFlags::OVERRIDE)
+        );
+        assert_eq!(na.headers.ip_src, HOST_ADDRS[1]);
 
         cfg.source = SourcePolicy::Auto;
         r.reconfigure(cfg, 0);
         let from_ll = answer(handle(&mut r, &ns("2001:db8:1:2::1:5")));
-        assert_eq!(from_ll.ip_src, HOST_ADDRS[1]);
+        assert_eq!(from_ll.headers.ip_src, HOST_ADDRS[1]);
         let mut from_global = ns("2001:db8:1:2::1:5");
-        from_global.ip_src = ip("2001:db8:1:2::1");
+        from_global.headers.ip_src = ip("2001:db8:1:2::1");
         assert_eq!(
-            answer(handle(&mut r, &from_global)).ip_src,
-            from_global.target
+            answer(handle(&mut r, &from_global)).headers.ip_src,
+            from_global.body.target
         );
     }
 
@@ -519,7 +546,7 @@ mod tests {
         let mut r = Responder::new(cfg, 0);
         let from = |src: &str| {
             let mut n = ns("2001:db8:1:2::1:5");
-            n.ip_src = ip(src);
+            n.headers.ip_src = ip(src);
             frame(&n)
         };
         let v: Vec<Verdict> = ["fe80::1", "fe80::1", "fe80::1", "fe80::2", "fe80::3"]
@@ -560,7 +587,7 @@ mod tests {
         cfg.excludes.clear();
         let mut r = Responder::new(cfg, 0);
         let ns = wire::parse_ns(&FRAME).expect("a valid NS apart from its source");
-        assert!(ns.ip_src.is_multicast());
+        assert!(ns.headers.ip_src.is_multicast());
         assert_eq!(
             r.handle(&FRAME, &facts(), 0),
             Verdict::Drop(DropReason::MulticastSource, Some(ns))

@@ -6,16 +6,30 @@ use std::net::Ipv6Addr;
 use super::ethernet::{self, EthernetAddress, ETHERTYPE_IPV6};
 use super::icmpv6::{self, NdiscPacket};
 use super::ipv6::{self, next_header, ChainError};
+use super::ndisc::Body;
 use super::{BufferTooSmall, Invalid};
 
 /// The Ethernet and IPv6 fields of an NDP frame, received or to send.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Headers {
+pub struct Headers {
     pub eth_src: EthernetAddress,
     pub eth_dst: EthernetAddress,
     pub ip_src: Ipv6Addr,
     pub ip_dst: Ipv6Addr,
+    /// Always 255 in a parsed frame (RFC 4861 sections 7.1.1 and 7.1.2); settable so tests
+    /// and the load generator can emit other values.
     pub hop_limit: u8,
+}
+
+/// An NDP message in an Ethernet frame: the headers below it and its body ([`NsRepr`] or
+/// [`NaRepr`]).
+///
+/// [`NsRepr`]: super::NsRepr
+/// [`NaRepr`]: super::NaRepr
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NdiscFrame<B> {
+    pub headers: Headers,
+    pub body: B,
 }
 
 /// Where an ICMPv6 message sits in a received frame, with the fields of the layers below it.
@@ -116,11 +130,24 @@ pub(crate) fn validate_ndisc(
     Ok((headers, packet))
 }
 
+/// Writes `frame` (no extension headers, Traffic Class and Flow Label 0) with a correct
+/// checksum and returns its length. Every byte of that length is written, nothing after it.
+pub(crate) fn emit_frame<B: Body>(
+    frame: &NdiscFrame<B>,
+    buf: &mut [u8],
+) -> Result<usize, BufferTooSmall> {
+    let message_len = frame.body.message_len();
+    let mut message = emit_headers(&frame.headers, message_len, buf)?;
+    frame.body.emit(&mut message);
+    message.fill_checksum(&frame.headers.ip_src, &frame.headers.ip_dst);
+    Ok(ethernet::HEADER_LEN + ipv6::HEADER_LEN + message_len)
+}
+
 /// Writes the Ethernet and IPv6 headers for an ICMPv6 message of `message_len` bytes at the
 /// start of `buf` and returns the view of the message area (exactly `message_len` bytes),
 /// whose every byte the caller must write. No extension headers are emitted. `message_len`
 /// is at least the 24-byte NS/NA fixed part (the callers pass constants).
-pub(crate) fn emit_headers<'a>(
+fn emit_headers<'a>(
     headers: &Headers,
     message_len: usize,
     buf: &'a mut [u8],

@@ -14,6 +14,7 @@ mod frame;
 pub mod icmpv6;
 pub mod ipv6;
 mod na;
+mod ndisc;
 mod ns;
 
 #[cfg(test)]
@@ -23,8 +24,10 @@ use std::fmt;
 
 pub use crate::reasons::Invalid;
 pub use ethernet::{EthernetAddress, ParseEthernetAddressError};
+pub use frame::{Headers, NdiscFrame};
 pub use ipv6::{is_solicited_node, solicited_node};
-pub use na::{emit_na, parse_na, NaFrame, ReceivedNa, NA_FRAME_LEN};
+pub use na::{emit_na, parse_na, NaFrame, NA_FRAME_LEN};
+pub use ndisc::{NaFlags, NaRepr, NsRepr};
 pub use ns::{emit_ns, parse_ns, NsFrame, NS_FRAME_LEN_MAX};
 
 /// A view's buffer is shorter than the header (or the length field) it must hold.

@@ -1,11 +1,9 @@
 //! Neighbor Solicitation frames: receive validation (RFC 4861 section 7.1.1) and emission.
 
-use std::net::Ipv6Addr;
-
-use super::ethernet::{self, EthernetAddress};
-use super::frame::{emit_headers, validate_ndisc, Headers};
-use super::icmpv6::{self, option_type, TYPE_NEIGHBOR_SOLICITATION};
-use super::{ipv6, BufferTooSmall, Invalid};
+use super::frame::{emit_frame, validate_ndisc, NdiscFrame};
+use super::icmpv6::{self, TYPE_NEIGHBOR_SOLICITATION};
+use super::ndisc::NsRepr;
+use super::{ethernet, ipv6, BufferTooSmall, Invalid};
 
 /// Frame length of an NS with a Source Link-Layer Address option and no extension headers.
 pub const NS_FRAME_LEN_MAX: usize = ethernet::HEADER_LEN
@@ -13,19 +11,8 @@ pub const NS_FRAME_LEN_MAX: usize = ethernet::HEADER_LEN
     + icmpv6::NDISC_LEN
     + icmpv6::ETHERNET_LLADDR_OPTION_LEN;
 
-/// A validated Neighbor Solicitation as received in an Ethernet frame.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NsFrame {
-    pub eth_src: EthernetAddress,
-    pub eth_dst: EthernetAddress,
-    pub ip_src: Ipv6Addr,
-    pub ip_dst: Ipv6Addr,
-    /// Always 255 after a successful parse; kept so tests and the load generator can emit
-    /// invalid hop limits.
-    pub hop_limit: u8,
-    pub target: Ipv6Addr,
-    pub source_lladdr: Option<EthernetAddress>,
-}
+/// A Neighbor Solicitation in an Ethernet frame.
+pub type NsFrame = NdiscFrame<NsRepr>;
 
 /// Parses and fully validates a Neighbor Solicitation; `frame` starts at the Ethernet header.
 ///
@@ -44,61 +31,25 @@ pub struct NsFrame {
 /// Bytes after the IPv6 payload (Ethernet padding) are ignored. Unknown options are skipped
 /// (RFC 4861 section 4.6); of several Source Link-Layer Address options the first wins.
 pub fn parse_ns(frame: &[u8]) -> Result<NsFrame, Invalid> {
-    let (headers, ns) = validate_ndisc(frame, TYPE_NEIGHBOR_SOLICITATION)?;
-    let target = ns.target();
-    let source_lladdr =
-        icmpv6::find_lladdr_option(ns.options(), option_type::SOURCE_LINK_LAYER_ADDRESS)
-            .map_err(|_| Invalid::OptionLength)?;
+    let (headers, packet) = validate_ndisc(frame, TYPE_NEIGHBOR_SOLICITATION)?;
+    let body = NsRepr::parse(&packet)?;
     if headers.ip_src.is_unspecified() {
         if !ipv6::is_solicited_node(&headers.ip_dst) {
             return Err(Invalid::DadDestination);
         }
-        if source_lladdr.is_some() {
+        if body.source_lladdr.is_some() {
             return Err(Invalid::DadSourceLladdr);
         }
     }
-    Ok(NsFrame {
-        eth_src: headers.eth_src,
-        eth_dst: headers.eth_dst,
-        ip_src: headers.ip_src,
-        ip_dst: headers.ip_dst,
-        hop_limit: headers.hop_limit,
-        target,
-        source_lladdr,
-    })
+    Ok(NsFrame { headers, body })
 }
 
-/// Writes an NS (no extension headers, Traffic Class and Flow Label 0) with `ns.hop_limit`,
-/// a correct checksum and a Source Link-Layer Address option when `source_lladdr` is set.
-/// Returns the frame length: 78, or [`NS_FRAME_LEN_MAX`] with the option. Every byte of that
-/// length is written.
+/// Writes an NS (no extension headers, Traffic Class and Flow Label 0) with its headers'
+/// hop limit, a correct checksum and a Source Link-Layer Address option when
+/// `source_lladdr` is set. Returns the frame length: 78, or [`NS_FRAME_LEN_MAX`] with the
+/// option. Every byte of that length is written.
 pub fn emit_ns(ns: &NsFrame, buf: &mut [u8]) -> Result<usize, BufferTooSmall> {
-    let option_len = match ns.source_lladdr {
-        Some(_) => icmpv6::ETHERNET_LLADDR_OPTION_LEN,
-        None => 0,
-    };
-    let message_len = icmpv6::NDISC_LEN + option_len;
-    let headers = Headers {
-        eth_src: ns.eth_src,
-        eth_dst: ns.eth_dst,
-        ip_src: ns.ip_src,
-        ip_dst: ns.ip_dst,
-        hop_limit: ns.hop_limit,
-    };
-    let mut message = emit_headers(&headers, message_len, buf)?;
-    message.set_msg_type(TYPE_NEIGHBOR_SOLICITATION);
-    message.set_code(0);
-    message.set_flags(0);
-    message.set_target(&ns.target);
-    if let Some(mac) = ns.source_lladdr {
-        icmpv6::emit_lladdr_option(
-            option_type::SOURCE_LINK_LAYER_ADDRESS,
-            mac,
-            message.options_mut(),
-        );
-    }
-    message.fill_checksum(&ns.ip_src, &ns.ip_dst);
-    Ok(ethernet::HEADER_LEN + ipv6::HEADER_LEN + message_len)
+    emit_frame(ns, buf)
 }
 
 #[cfg(test)]
@@ -109,20 +60,41 @@ mod tests {
         MAC_A, MAC_B,
     };
     use crate::wire::ipv6::next_header;
+    use crate::wire::{EthernetAddress, Headers};
+    use std::net::Ipv6Addr;
+
+    /// An NS with hop limit 255, as every valid one has.
+    fn ns(
+        (eth_src, eth_dst): (EthernetAddress, EthernetAddress),
+        (ip_src, ip_dst): (Ipv6Addr, Ipv6Addr),
+        target: Ipv6Addr,
+        source_lladdr: Option<EthernetAddress>,
+    ) -> NsFrame {
+        NsFrame {
+            headers: Headers {
+                eth_src,
+                eth_dst,
+                ip_src,
+                ip_dst,
+                hop_limit: 255,
+            },
+            body: NsRepr {
+                target,
+                source_lladdr,
+            },
+        }
+    }
 
     #[test]
     fn parses_kernel_dad_probe() {
         assert_eq!(
             parse_ns(fixtures::NS_DAD),
-            Ok(NsFrame {
-                eth_src: MAC_A,
-                eth_dst: EthernetAddress([0x33, 0x33, 0xff, 0, 0, 0x0a]),
-                ip_src: Ipv6Addr::UNSPECIFIED,
-                ip_dst: ip("ff02::1:ff00:a"),
-                hop_limit: 255,
-                target: ip("2001:db8::a"),
-                source_lladdr: None,
-            })
+            Ok(ns(
+                (MAC_A, EthernetAddress([0x33, 0x33, 0xff, 0, 0, 0x0a])),
+                (Ipv6Addr::UNSPECIFIED, ip("ff02::1:ff00:a")),
+                ip("2001:db8::a"),
+                None
+            ))
         );
     }
 
@@ -130,15 +102,12 @@ mod tests {
     fn parses_kernel_address_resolution() {
         assert_eq!(
             parse_ns(fixtures::NS_MULTICAST),
-            Ok(NsFrame {
-                eth_src: MAC_A,
-                eth_dst: EthernetAddress([0x33, 0x33, 0xff, 0, 0, 0x0b]),
-                ip_src: ip("2001:db8::a"),
-                ip_dst: ip("ff02::1:ff00:b"),
-                hop_limit: 255,
-                target: ip("2001:db8::b"),
-                source_lladdr: Some(MAC_A),
-            })
+            Ok(ns(
+                (MAC_A, EthernetAddress([0x33, 0x33, 0xff, 0, 0, 0x0b])),
+                (ip("2001:db8::a"), ip("ff02::1:ff00:b")),
+                ip("2001:db8::b"),
+                Some(MAC_A)
+            ))
         );
     }
 
@@ -146,27 +115,21 @@ mod tests {
     fn parses_kernel_unicast_nud_probes() {
         assert_eq!(
             parse_ns(fixtures::NS_UNICAST_NUD),
-            Ok(NsFrame {
-                eth_src: MAC_A,
-                eth_dst: MAC_B,
-                ip_src: ip("fe80::ff:fe00:a"),
-                ip_dst: ip("2001:db8::b"),
-                hop_limit: 255,
-                target: ip("2001:db8::b"),
-                source_lladdr: Some(MAC_A),
-            })
+            Ok(ns(
+                (MAC_A, MAC_B),
+                (ip("fe80::ff:fe00:a"), ip("2001:db8::b")),
+                ip("2001:db8::b"),
+                Some(MAC_A)
+            ))
         );
         assert_eq!(
             parse_ns(fixtures::NS_LINK_LOCAL_NUD),
-            Ok(NsFrame {
-                eth_src: MAC_A,
-                eth_dst: MAC_B,
-                ip_src: ip("fe80::ff:fe00:a"),
-                ip_dst: ip("fe80::ff:fe00:b"),
-                hop_limit: 255,
-                target: ip("fe80::ff:fe00:b"),
-                source_lladdr: Some(MAC_A),
-            })
+            Ok(ns(
+                (MAC_A, MAC_B),
+                (ip("fe80::ff:fe00:a"), ip("fe80::ff:fe00:b")),
+                ip("fe80::ff:fe00:b"),
+                Some(MAC_A)
+            ))
         );
     }
 
@@ -174,15 +137,12 @@ mod tests {
     fn parses_ndisc6_solicitation_with_flow_label() {
         assert_eq!(
             parse_ns(fixtures::NS_NDISC6),
-            Ok(NsFrame {
-                eth_src: MAC_A,
-                eth_dst: EthernetAddress([0x33, 0x33, 0xff, 0, 0, 0x0b]),
-                ip_src: ip("fe80::ff:fe00:a"),
-                ip_dst: ip("ff02::1:ff00:b"),
-                hop_limit: 255,
-                target: ip("2001:db8::b"),
-                source_lladdr: Some(MAC_A),
-            })
+            Ok(ns(
+                (MAC_A, EthernetAddress([0x33, 0x33, 0xff, 0, 0, 0x0b])),
+                (ip("fe80::ff:fe00:a"), ip("ff02::1:ff00:b")),
+                ip("2001:db8::b"),
+                Some(MAC_A)
+            ))
         );
     }
 
@@ -242,7 +202,7 @@ mod tests {
     #[test]
     fn emit_keeps_hop_limit_and_round_trips() {
         let mut ns = parse_ns(fixtures::NS_MULTICAST).unwrap();
-        ns.hop_limit = 64;
+        ns.headers.hop_limit = 64;
         let mut buf = [0x2a; NS_FRAME_LEN_MAX];
         emit_ns(&ns, &mut buf).unwrap();
         assert_eq!(buf[21], 64);
@@ -623,7 +583,7 @@ mod tests {
         let slla_b = [1, 1, 2, 0, 0, 0, 0, 0x0b];
         let unknown = [0xc8, 2, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
         let nonce = &fixtures::NS_DAD[78..];
-        let slla = |frame: &[u8]| parse_ns(frame).map(|ns| ns.source_lladdr);
+        let slla = |frame: &[u8]| parse_ns(frame).map(|ns| ns.body.source_lladdr);
         assert_eq!(slla(&with_options(&[])), Ok(None));
         assert_eq!(
             slla(&with_options(&[&unknown[..], &slla_b].concat())),
