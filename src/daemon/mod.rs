@@ -183,11 +183,7 @@ impl Daemon {
         let now = monotonic_ns();
         let mut state = State {
             source: opts.source.clone(),
-            config: Config {
-                enabled: true,
-                log_level: Default::default(),
-                uplinks: Vec::new(),
-            },
+            config: Config::default(),
             load_error: None,
             links: Links::default(),
             uplinks: Vec::new(),
