@@ -6,6 +6,12 @@
 //! here allocates, does I/O or uses native-endian conversions, so the same tests hold on
 //! big-endian MIPS.
 //!
+//! The layers of an NDP frame: [`ethernet`] and [`ipv6`] views, whose fields an NDP frame
+//! needs are [`Headers`]; the NS/NA bodies ([`NsRepr`], [`NaRepr`] with [`NaFlags`]) over the
+//! ICMPv6 message ([`icmpv6::NdiscPacket`]); and [`NdiscFrame`] joining headers and body
+//! ([`NsFrame`], [`NaFrame`]). Validation errors are [`Invalid`], from the drop-reason table
+//! in `crate::reasons`.
+//!
 //! The daemon calls the frame-level functions re-exported below: [`parse_ns`] for every
 //! received frame and [`emit_na`] for every answer.
 
