@@ -231,8 +231,14 @@ mod tests {
                 mutated(na, |f| f[79] = 2),
             ),
         ];
-        for (name, expected, frame) in cases {
-            assert_eq!(parse_na(&frame), Err(expected), "{name}");
+        for (name, expected, frame) in &cases {
+            assert_eq!(parse_na(frame), Err(*expected), "{name}");
+        }
+        for &variant in Invalid::NA {
+            assert!(
+                cases.iter().any(|(_, expected, _)| *expected == variant),
+                "{variant:?} has no test case"
+            );
         }
     }
 
