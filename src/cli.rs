@@ -1,8 +1,8 @@
 //! Command-line flags. Hand-rolled (getopt style, as OpenWrt daemons are) to keep the
 //! router binary small; every mistake is a one-line error naming the flag and value.
 
-use crate::config::values;
-use crate::config::{self, Config, LogLevel, RateLimit, SourcePolicy, UplinkConfig};
+use crate::config::{schema, values};
+use crate::config::{Config, RateLimit, UplinkConfig};
 use ipnet::Ipv6Net;
 use std::path::{Path, PathBuf};
 
@@ -24,7 +24,15 @@ pub fn uci_file(dir: &Path, override_dir: &Path) -> PathBuf {
     }
 }
 
-pub const USAGE: &str = "\
+/// The help text; the defaults it names are the schema's.
+pub fn usage() -> String {
+    let on_off = |b: bool| if b { "on" } else { "off" };
+    let source = values::word_for(&values::SOURCE_POLICIES, &schema::SOURCE);
+    let router = on_off(schema::ROUTER);
+    let override_flag = on_off(schema::OVERRIDE);
+    let (rate, source_rate) = (schema::RATE_LIMIT, schema::SOURCE_RATE_LIMIT);
+    format!(
+        "\
 Usage: ndpresponder [OPTIONS]            run from UCI (/etc/config/ndpresponder)
        ndpresponder -i IFACE -n PREFIX [OPTIONS]
                                           run from command-line rules
@@ -38,18 +46,18 @@ Command-line rules (apply to every -i):
   -n, --prefix PREFIX       IPv6 prefix to answer for, e.g. 2001:db8:1:2::/112;
                             a bare address means /128 (repeatable)
   -x, --exclude PREFIX      never answer inside this prefix (repeatable)
-      --source POLICY       NA source address: target (default), link-local, or auto
+      --source POLICY       NA source address: target, link-local, or auto (default {source})
                             (link-local when the NS came from a link-local address)
-      --router on|off       NA Router flag (default on)
-      --override on|off     NA Override flag (default off, RFC 4861 section 7.2.8)
-      --rate-limit N        at most N answers per second per uplink (0 = off, default 10000)
-      --source-rate-limit N at most N answers per second to one source (0 = off, default 1000)
+      --router on|off       NA Router flag (default {router})
+      --override on|off     NA Override flag (default {override_flag}, RFC 4861 section 7.2.8)
+      --rate-limit N        at most N answers per second per uplink (0 = off, default {rate})
+      --source-rate-limit N at most N answers per second to one source (0 = off, default {source_rate})
 
 UCI mode:
   -c, --config-dir DIR      read DIR/ndpresponder instead of /etc/config/ndpresponder
 
 Common:
-  -s, --ubus-socket PATH    ubus socket (default /var/run/ubus/ubus.sock)
+  -s, --ubus-socket PATH    ubus socket (default {DEFAULT_UBUS_SOCKET})
   -u, --no-ubus             do not register on ubus
   -f, --foreground          log to stderr instead of syslog (never forks either way)
   -v, --verbose             log every decision with its reason
@@ -57,7 +65,9 @@ Common:
       --version             print the version
 
 Signals: SIGHUP reloads the UCI file, SIGUSR1 logs the counters, SIGTERM/SIGINT exit.
-";
+"
+    )
+}
 
 /// Where the rules come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,7 +118,7 @@ fn prefix(flag: &str, v: &str) -> Result<Ipv6Net, UsageError> {
 }
 
 fn rate(flag: &str, v: &str) -> Result<RateLimit, UsageError> {
-    named(flag, values::rate(v)).map(|n| RateLimit { rate: n, burst: n })
+    named(flag, values::rate(v)).map(schema::rate_limit)
 }
 
 /// Flags that define command-line rules (and so make no sense with UCI).
@@ -138,17 +148,11 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
     let mut devices: Vec<String> = Vec::new();
     let mut prefixes = Vec::new();
     let mut excludes = Vec::new();
-    let mut source = SourcePolicy::Target;
-    let mut router = true;
-    let mut override_flag = false;
-    let mut rate_limit = RateLimit {
-        rate: config::DEFAULT_RATE_LIMIT,
-        burst: config::DEFAULT_RATE_LIMIT,
-    };
-    let mut source_rate_limit = RateLimit {
-        rate: config::DEFAULT_SOURCE_RATE_LIMIT,
-        burst: config::DEFAULT_SOURCE_RATE_LIMIT,
-    };
+    let mut source = schema::SOURCE;
+    let mut router = schema::ROUTER;
+    let mut override_flag = schema::OVERRIDE;
+    let mut rate_limit = schema::rate_limit(schema::RATE_LIMIT);
+    let mut source_rate_limit = schema::rate_limit(schema::SOURCE_RATE_LIMIT);
     let mut config_dir: Option<PathBuf> = None;
     let mut ubus_socket = Some(PathBuf::from(DEFAULT_UBUS_SOCKET));
     let mut foreground = false;
@@ -255,9 +259,8 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
             ));
         }
         Source::Flags(Config {
-            enabled: true,
-            log_level: LogLevel::Info,
             uplinks,
+            ..Config::default()
         })
     };
     Ok(Command::Run(RunOptions {
@@ -271,6 +274,18 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::SourcePolicy;
+
+    /// The README shows the help text as the program prints it.
+    #[test]
+    fn readme_shows_the_usage_text() {
+        let readme = include_str!("../README.md");
+        assert!(
+            readme.contains(&usage()),
+            "README.md's usage block differs from usage():\n{}",
+            usage()
+        );
+    }
 
     fn run(args: &str) -> RunOptions {
         match parse(args.split_whitespace()) {

@@ -305,7 +305,7 @@ pub fn status(state: &State, ubus: &Reconnect) -> Vec<u8> {
         b.put_u64("na_sent", c.na_sent);
         b.put_u64("send_errors", c.send_errors);
         let dt = b.open_table("drops");
-        for r in DropReason::ALL {
+        for &r in DropReason::ALL {
             b.put_u64(r.as_str(), c.drop_count(r));
         }
         b.close(dt);
@@ -351,31 +351,26 @@ pub fn explain(state: &State, args: &[u8]) -> Result<Vec<u8>, Status> {
         b.put_string("name", &cfg.name);
         b.put_string("device", &cfg.device);
         let link = state.links.by_name(&cfg.device).map(|(_, l)| l);
-        let own = link.is_some_and(|l| l.addresses.contains(&address));
-        let coverage = responder::coverage(cfg, &address);
-        let answers = !own && matches!(coverage, Coverage::Covered(_));
-        let reason = if own {
-            "own_address: assigned to this host on the device; the kernel answers it"
-        } else {
-            match coverage {
-                Coverage::OutOfRange => "out_of_range: inside no configured prefix",
-                Coverage::Excluded { .. } => "excluded: inside an exclude",
-                Coverage::Covered(_) if !state.config.enabled => {
-                    "covered, but ndpresponder is disabled globally"
-                }
-                Coverage::Covered(_) if !u.state.is_armed() => {
-                    "covered, but the uplink is not armed (see state)"
-                }
-                Coverage::Covered(_) => "covered",
+        let addresses = link.map_or(&[][..], |l| &l.addresses[..]);
+        let rules = responder::lookup(cfg, addresses, &address);
+        let answers = rules.answer().is_ok();
+        let reason = match rules.answer() {
+            Err(why) => format!("{}: {}", why.as_str(), why.describe()),
+            Ok(_) if !state.config.enabled => {
+                "covered, but ndpresponder is disabled globally".to_string()
             }
+            Ok(_) if !u.state.is_armed() => {
+                "covered, but the uplink is not armed (see state)".to_string()
+            }
+            Ok(_) => "covered".to_string(),
         };
         b.put_bool(
             "answers",
             answers && state.config.enabled && u.state.is_armed(),
         );
-        b.put_string("reason", reason);
+        b.put_string("reason", &reason);
         b.put_string("state", u.state.as_str());
-        match coverage {
+        match rules.coverage {
             Coverage::Covered(p) => b.put_string("rule", &p.to_string()),
             Coverage::Excluded { prefix, exclude } => {
                 b.put_string("rule", &prefix.to_string());

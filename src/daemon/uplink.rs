@@ -271,8 +271,8 @@ impl Uplink {
                         Some(ns) => log_info!(
                             "drop device={device} reason={} target={} from={}",
                             reason.as_str(),
-                            ns.target,
-                            ns.ip_src
+                            ns.body.target,
+                            ns.headers.ip_src
                         ),
                         None => log_info!("drop device={device} reason={}", reason.as_str()),
                     },
@@ -319,13 +319,11 @@ fn plan_for(cfg: &UplinkConfig) -> GroupPlan {
 
 fn log_answer(device: &str, na: &NaFrame) {
     log_info!(
-        "answer device={device} target={} from={} na_src={} na_dst={} flags={}{}{}",
-        na.target,
-        na.ip_dst,
-        na.ip_src,
-        na.eth_dst,
-        if na.router { "R" } else { "-" },
-        if na.solicited { "S" } else { "-" },
-        if na.override_flag { "O" } else { "-" },
+        "answer device={device} target={} from={} na_src={} na_dst={} flags={}",
+        na.body.target,
+        na.headers.ip_dst,
+        na.headers.ip_src,
+        na.headers.eth_dst,
+        na.body.flags,
     );
 }
