@@ -30,7 +30,7 @@ use ndpresponder::sys::netlink::{Dump, NetlinkSocket};
 use ndpresponder::sys::packet::{PacketSocket, Recv};
 use ndpresponder::sys::poll::{self, POLLIN};
 use ndpresponder::sys::{bpf, time::monotonic_ns};
-use ndpresponder::wire::{self, EthernetAddress, NsFrame, NS_FRAME_LEN_MAX};
+use ndpresponder::wire::{self, EthernetAddress, Headers, NsFrame, NsRepr, NS_FRAME_LEN_MAX};
 use std::net::Ipv6Addr;
 use std::os::fd::AsRawFd;
 use std::process::ExitCode;
@@ -467,7 +467,7 @@ fn drain(
             r.invalid += 1;
             continue;
         };
-        match tracker.received(&na.target, now) {
+        match tracker.received(&na.body.target, now) {
             Match::Answered(ns) => {
                 r.answered += 1;
                 hist.record(ns);
@@ -523,13 +523,17 @@ fn run(o: &options::Options) -> Result<(), String> {
         };
         let group = wire::solicited_node(&target);
         let ns = NsFrame {
-            eth_src: mac,
-            eth_dst: EthernetAddress::from_ipv6_multicast(&group),
-            ip_src: source,
-            ip_dst: group,
-            hop_limit: 255,
-            target,
-            source_lladdr: Some(mac),
+            headers: Headers {
+                eth_src: mac,
+                eth_dst: EthernetAddress::from_ipv6_multicast(&group),
+                ip_src: source,
+                ip_dst: group,
+                hop_limit: 255,
+            },
+            body: NsRepr {
+                target,
+                source_lladdr: Some(mac),
+            },
         };
         let len = wire::emit_ns(&ns, &mut tx).map_err(|e| e.to_string())?;
         let sent_at = monotonic_ns();

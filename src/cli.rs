@@ -1,8 +1,8 @@
 //! Command-line flags. Hand-rolled (getopt style, as OpenWrt daemons are) to keep the
 //! router binary small; every mistake is a one-line error naming the flag and value.
 
-use crate::config::values;
-use crate::config::{self, Config, HostsMode, LogLevel, RateLimit, SourcePolicy, UplinkConfig};
+use crate::config::{schema, values};
+use crate::config::{Config, HostsMode, RangeOrigin, RateLimit, UplinkConfig};
 use ipnet::Ipv6Net;
 use std::path::{Path, PathBuf};
 
@@ -24,7 +24,20 @@ pub fn uci_file(dir: &Path, override_dir: &Path) -> PathBuf {
     }
 }
 
-pub const USAGE: &str = "\
+/// The help text; the defaults it names are the schema's.
+pub fn usage() -> String {
+    let on_off = |b: bool| if b { "on" } else { "off" };
+    let source = values::word_for(&values::SOURCE_POLICIES, &schema::SOURCE);
+    let router = on_off(schema::ROUTER);
+    let override_flag = on_off(schema::OVERRIDE);
+    let (rate, source_rate) = (schema::RATE_LIMIT, schema::SOURCE_RATE_LIMIT);
+    let hosts_word = |o: RangeOrigin| values::word_for(&values::HOSTS_MODES, &o.default_hosts());
+    let (hosts_static, hosts_routed) = (
+        hosts_word(RangeOrigin::Static),
+        hosts_word(RangeOrigin::Route),
+    );
+    format!(
+        "\
 Usage: ndpresponder [OPTIONS]            run from UCI (/etc/config/ndpresponder)
        ndpresponder -i IFACE -n PREFIX|--downstream DEV [OPTIONS]
                                           run from command-line rules
@@ -44,22 +57,22 @@ Command-line rules (apply to every -i):
       --hosts MODE          any: every address of a range; known: only hosts with a
                             neighbour entry on a downstream device; probe: as known, and
                             an unknown target is probed there and answered if it exists;
-                            default: any for -n prefixes, known for routed ranges
+                            default: {hosts_static} for -n prefixes, {hosts_routed} for routed ranges
       --announce            when a host appears on a downstream device in a range, send
                             an unsolicited NA for it on the uplink and an NS from it to
                             the default router, so the router learns it at once
-      --source POLICY       NA source address: target (default), link-local, or auto
+      --source POLICY       NA source address: target, link-local, or auto (default {source})
                             (link-local when the NS came from a link-local address)
-      --router on|off       NA Router flag (default on)
-      --override on|off     NA Override flag (default off, RFC 4861 section 7.2.8)
-      --rate-limit N        at most N answers per second per uplink (0 = off, default 10000)
-      --source-rate-limit N at most N answers per second to one source (0 = off, default 1000)
+      --router on|off       NA Router flag (default {router})
+      --override on|off     NA Override flag (default {override_flag}, RFC 4861 section 7.2.8)
+      --rate-limit N        at most N answers per second per uplink (0 = off, default {rate})
+      --source-rate-limit N at most N answers per second to one source (0 = off, default {source_rate})
 
 UCI mode:
   -c, --config-dir DIR      read DIR/ndpresponder instead of /etc/config/ndpresponder
 
 Common:
-  -s, --ubus-socket PATH    ubus socket (default /var/run/ubus/ubus.sock)
+  -s, --ubus-socket PATH    ubus socket (default {DEFAULT_UBUS_SOCKET})
   -u, --no-ubus             do not register on ubus
   -f, --foreground          log to stderr instead of syslog (never forks either way)
   -v, --verbose             log every decision with its reason
@@ -67,7 +80,9 @@ Common:
       --version             print the version
 
 Signals: SIGHUP reloads the UCI file, SIGUSR1 logs the counters, SIGTERM/SIGINT exit.
-";
+"
+    )
+}
 
 /// Where the rules come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,7 +133,7 @@ fn prefix(flag: &str, v: &str) -> Result<Ipv6Net, UsageError> {
 }
 
 fn rate(flag: &str, v: &str) -> Result<RateLimit, UsageError> {
-    named(flag, values::rate(v)).map(|n| RateLimit { rate: n, burst: n })
+    named(flag, values::rate(v)).map(schema::rate_limit)
 }
 
 /// Flags that define command-line rules (and so make no sense with UCI).
@@ -154,17 +169,11 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
     let mut downstreams: Vec<String> = Vec::new();
     let mut hosts: Option<HostsMode> = None;
     let mut announce = false;
-    let mut source = SourcePolicy::Target;
-    let mut router = true;
-    let mut override_flag = false;
-    let mut rate_limit = RateLimit {
-        rate: config::DEFAULT_RATE_LIMIT,
-        burst: config::DEFAULT_RATE_LIMIT,
-    };
-    let mut source_rate_limit = RateLimit {
-        rate: config::DEFAULT_SOURCE_RATE_LIMIT,
-        burst: config::DEFAULT_SOURCE_RATE_LIMIT,
-    };
+    let mut source = schema::SOURCE;
+    let mut router = schema::ROUTER;
+    let mut override_flag = schema::OVERRIDE;
+    let mut rate_limit = schema::rate_limit(schema::RATE_LIMIT);
+    let mut source_rate_limit = schema::rate_limit(schema::SOURCE_RATE_LIMIT);
     let mut config_dir: Option<PathBuf> = None;
     let mut ubus_socket = Some(PathBuf::from(DEFAULT_UBUS_SOCKET));
     let mut foreground = false;
@@ -307,9 +316,8 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
             ));
         }
         Source::Flags(Config {
-            enabled: true,
-            log_level: LogLevel::Info,
             uplinks,
+            ..Config::default()
         })
     };
     Ok(Command::Run(RunOptions {
@@ -323,6 +331,18 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::SourcePolicy;
+
+    /// The README shows the help text as the program prints it.
+    #[test]
+    fn readme_shows_the_usage_text() {
+        let readme = include_str!("../README.md");
+        assert!(
+            readme.contains(&usage()),
+            "README.md's usage block differs from usage():\n{}",
+            usage()
+        );
+    }
 
     fn run(args: &str) -> RunOptions {
         match parse(args.split_whitespace()) {

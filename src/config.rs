@@ -6,12 +6,11 @@
 
 use ipnet::Ipv6Net;
 
-/// Which IPv6 source address the NA leaves from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+/// Which IPv6 source address the NA leaves from (default: `schema::SOURCE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SourcePolicy {
     /// The solicited target address itself: passes anti-spoofing filters that only allow
     /// the host's own /64 (the reason this project exists).
-    #[default]
     Target,
     /// The uplink's link-local address, as the kernel's proxy_ndp does.
     LinkLocal,
@@ -92,13 +91,12 @@ pub struct UplinkConfig {
     pub source_rate_limit: RateLimit,
 }
 
-/// Log verbosity, in syslog order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+/// Log verbosity, in syslog order (default: `schema::LOG_LEVEL`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LogLevel {
     Error,
     Warning,
     Notice,
-    #[default]
     Info,
     Debug,
 }
@@ -121,16 +119,11 @@ pub struct Config {
 mod diagnostic;
 mod from_uci;
 mod render;
+pub mod schema;
 pub mod values;
 
 #[cfg(test)]
 mod tests;
-
-/// Default answer budget per uplink (NA per second, burst the same): far above what a
-/// router resolves in normal operation, low enough to bound a scan's neighbour-cache damage.
-pub const DEFAULT_RATE_LIMIT: u32 = 10_000;
-/// Default answer budget per NS source address.
-pub const DEFAULT_SOURCE_RATE_LIMIT: u32 = 1_000;
 
 pub use diagnostic::{ConfigError, Diagnostic, Loaded};
 pub use from_uci::{from_uci, from_uci_text};
@@ -139,8 +132,8 @@ pub use render::render;
 impl Default for Config {
     fn default() -> Self {
         Config {
-            enabled: true,
-            log_level: LogLevel::default(),
+            enabled: schema::GLOBAL_ENABLED,
+            log_level: schema::LOG_LEVEL,
             uplinks: Vec::new(),
         }
     }

@@ -2,10 +2,11 @@
 //! from an AF_PACKET socket, so the Neighbor Advertisement's IPv6 source can be the target
 //! address itself and pass hypervisor anti-spoofing filters.
 //!
-//! Layout: `wire` packet formats, `core` the sans-I/O decision core (responder and rate
-//! limits), `state` what the kernel says about links (rtnetlink), `uci`/`config`/`cli` the
-//! configuration, `ubus` the OpenWrt bus, `daemon` the poll loop, `sys` every syscall and
-//! `unsafe`.
+//! Layout: `wire` packet formats, `reasons` the one table of drop reasons, `core` the
+//! sans-I/O decision core (responder and rate limits), `state` what the kernel says about
+//! links (rtnetlink), `uci`/`config`/`cli` the configuration (`config::schema` its one
+//! table of options), `ubus` the OpenWrt bus, `daemon` the poll loop, `sys` every syscall
+//! and `unsafe`.
 #![deny(unsafe_code)]
 
 pub mod cli;
@@ -13,6 +14,7 @@ pub mod config;
 pub mod core;
 pub mod daemon;
 pub mod log;
+pub mod reasons;
 pub mod state;
 pub mod sys;
 pub mod ubus;

@@ -17,7 +17,7 @@ fn main() -> ExitCode {
     };
     match command {
         Command::Help => {
-            print!("{}", cli::USAGE);
+            print!("{}", cli::usage());
             ExitCode::SUCCESS
         }
         Command::Version => {

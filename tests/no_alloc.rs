@@ -10,7 +10,8 @@ use ndpresponder::state::hosts::HostTable;
 use ndpresponder::state::links::Links;
 use ndpresponder::state::routes::{Nexthop, Route, RouteChange, RouteKind, RouteTable};
 use ndpresponder::wire::{
-    emit_na, emit_ns, solicited_node, EthernetAddress, NsFrame, NA_FRAME_LEN, NS_FRAME_LEN_MAX,
+    emit_na, emit_ns, solicited_node, EthernetAddress, Headers, NsFrame, NsRepr, NA_FRAME_LEN,
+    NS_FRAME_LEN_MAX,
 };
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::Ipv6Addr;
@@ -131,13 +132,17 @@ fn run(facts: &InterfaceFacts<'_>, prefixes: Vec<ipnet::Ipv6Net>, downstreams: V
             Ipv6Addr::new(0x2001, 0xdb8, 9, 9, 0, 0, 0, i),
         ] {
             let ns = NsFrame {
-                eth_src: EthernetAddress([2, 0, 0, 0, (i >> 8) as u8, i as u8]),
-                eth_dst: EthernetAddress::from_ipv6_multicast(&solicited_node(&target)),
-                ip_src: Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 1, i),
-                ip_dst: solicited_node(&target),
-                hop_limit: 255,
-                target,
-                source_lladdr: Some(EthernetAddress([2, 0, 0, 0, 0, 1])),
+                headers: Headers {
+                    eth_src: EthernetAddress([2, 0, 0, 0, (i >> 8) as u8, i as u8]),
+                    eth_dst: EthernetAddress::from_ipv6_multicast(&solicited_node(&target)),
+                    ip_src: Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 1, i),
+                    ip_dst: solicited_node(&target),
+                    hop_limit: 255,
+                },
+                body: NsRepr {
+                    target,
+                    source_lladdr: Some(EthernetAddress([2, 0, 0, 0, 0, 1])),
+                },
             };
             let mut buf = [0u8; NS_FRAME_LEN_MAX];
             let n = emit_ns(&ns, &mut buf).unwrap();

@@ -15,7 +15,7 @@ use ndpresponder::config::{RateLimit, SourcePolicy, UplinkConfig};
 use ndpresponder::core::responder::{
     coverage, decide, Coverage, DropReason, InterfaceFacts, Responder, Verdict,
 };
-use ndpresponder::wire::{emit_na, parse_na, parse_ns, EthernetAddress, InvalidNs, NA_FRAME_LEN};
+use ndpresponder::wire::{emit_na, parse_na, parse_ns, EthernetAddress, Invalid, NA_FRAME_LEN};
 use ndpresponder_fuzz::with_repaired_checksum;
 use std::net::Ipv6Addr;
 
@@ -77,18 +77,21 @@ fn check(frame: &[u8], facts: &InterfaceFacts<'_>) {
         // (NS counted, answers) expected in the counters.
         let mut counted = (u64::from(verdict != Verdict::Ignore), 0);
         match (&parsed, verdict) {
-            (Err(InvalidNs::NotNs), v) => assert_eq!(v, Verdict::Ignore),
+            (Err(Invalid::OtherType), v) => assert_eq!(v, Verdict::Ignore),
             (Err(_), Verdict::Drop(_, None)) => {}
             (Err(e), v) => panic!("parse_ns said {e:?} but handle gave {v:?}"),
             (Ok(ns), Verdict::Answer(na)) => {
                 assert_eq!(decide(&cfg, facts, ns), Ok(na));
-                assert!(matches!(coverage(&cfg, &ns.target), Coverage::Covered(_)));
-                assert_eq!(na.target, ns.target);
-                assert_eq!(na.eth_src, facts.mac);
+                assert!(matches!(
+                    coverage(&cfg, &ns.body.target),
+                    Coverage::Covered(_)
+                ));
+                assert_eq!(na.body.target, ns.body.target);
+                assert_eq!(na.headers.eth_src, facts.mac);
                 let mut buf = [0u8; NA_FRAME_LEN];
                 let len = emit_na(&na, &mut buf).expect("NA fits NA_FRAME_LEN");
                 let back = parse_na(&buf[..len]).expect("our own NA is valid");
-                assert_eq!(back.to_na_frame(), Some(na));
+                assert_eq!(back, na);
                 let again = responder.handle(frame, facts, NOW_NS);
                 counted = (2, 1);
                 match second_drop {

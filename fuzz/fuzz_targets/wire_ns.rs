@@ -12,11 +12,11 @@ fn check(frame: &[u8]) {
         return;
     };
     assert_eq!(
-        ns.hop_limit, 255,
+        ns.headers.hop_limit, 255,
         "parse_ns accepted hop limit {}",
-        ns.hop_limit
+        ns.headers.hop_limit
     );
-    assert!(!ns.target.is_multicast());
+    assert!(!ns.body.target.is_multicast());
     let mut buf = [0u8; NS_FRAME_LEN_MAX];
     let len = emit_ns(&ns, &mut buf).expect("NS_FRAME_LEN_MAX holds every NS");
     assert_eq!(

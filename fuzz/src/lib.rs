@@ -22,7 +22,8 @@ const CHECKSUM_AT: usize = 2;
 /// frame as given and this repaired copy.
 pub fn with_repaired_checksum(frame: &[u8]) -> Option<Vec<u8>> {
     if frame.len() < ICMP_AT + icmpv6::HEADER_LEN
-        || frame[12..14] != ethernet::ETHERTYPE_IPV6.to_be_bytes()
+        || ethernet::Frame::new_checked(frame).map(|f| f.ethertype())
+            != Ok(ethernet::ETHERTYPE_IPV6)
         || frame[NEXT_HEADER_AT] != ipv6::next_header::ICMPV6
     {
         return None;

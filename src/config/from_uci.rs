@@ -1,34 +1,12 @@
-//! UCI package -> validated [`Config`] (schema in the README, section `/etc/config/ndpresponder`).
+//! UCI package -> validated [`Config`]; option names and defaults from [`super::schema`].
 
+use super::schema::{self, Row, GLOBAL, GLOBAL_TYPE, UPLINK, UPLINK_TYPE};
 use super::values::{self, ParsedPrefix};
-use super::{
-    Config, ConfigError, Diagnostic, HostsMode, Loaded, RateLimit, UplinkConfig,
-    DEFAULT_RATE_LIMIT, DEFAULT_SOURCE_RATE_LIMIT,
-};
+use super::{Config, ConfigError, Diagnostic, HostsMode, Loaded, UplinkConfig};
 use crate::uci::{self, Section, UciOption, Value};
 use ipnet::Ipv6Net;
 use std::io::Read;
 use std::path::Path;
-
-/// Section type of the global settings.
-const GLOBAL_TYPE: &str = "ndpresponder";
-const GLOBAL_OPTIONS: &[&str] = &["enabled", "log_level"];
-const UPLINK_TYPE: &str = "uplink";
-const UPLINK_OPTIONS: &[&str] = &[
-    "enabled",
-    "device",
-    "interface",
-    "prefix",
-    "exclude",
-    "downstream",
-    "hosts",
-    "announce",
-    "source",
-    "router",
-    "override",
-    "rate_limit",
-    "source_rate_limit",
-];
 
 /// /etc/config files are small; anything this big is not a config file, and reading it
 /// whole would only cost memory on a router.
@@ -197,9 +175,9 @@ impl<'r> SectionReport<'r, '_> {
     }
 
     /// Warns about option names the schema does not have (a typo guard).
-    fn unknown_options(&mut self, known: &[&str]) {
+    fn unknown_options(&mut self, known: &[Row]) {
         for option in &self.section.options {
-            if !known.contains(&option.name.as_str()) {
+            if !known.iter().any(|row| row.name == option.name) {
                 self.warning(
                     option.line,
                     Some(&option.name),
@@ -242,9 +220,9 @@ impl<'r> SectionReport<'r, '_> {
     }
 
     fn global(&mut self, config: &mut Config) {
-        self.unknown_options(GLOBAL_OPTIONS);
-        config.enabled = self.parsed("enabled", true, values::boolean);
-        config.log_level = self.parsed("log_level", config.log_level, values::log_level);
+        self.unknown_options(&GLOBAL);
+        config.enabled = self.parsed("enabled", schema::GLOBAL_ENABLED, values::boolean);
+        config.log_level = self.parsed("log_level", schema::LOG_LEVEL, values::log_level);
     }
 
     /// A `config uplink` section: `None` when disabled or invalid. Returns the uplink
@@ -252,7 +230,7 @@ impl<'r> SectionReport<'r, '_> {
     fn uplink(&mut self) -> Option<(UplinkConfig, usize)> {
         let errors_before = self.report.errors.len();
         let warnings_before = self.report.warnings.len();
-        let enabled = self.parsed("enabled", true, values::boolean);
+        let enabled = self.parsed("enabled", schema::UPLINK_ENABLED, values::boolean);
         if self.report.errors.len() > errors_before {
             return None;
         }
@@ -274,7 +252,7 @@ impl<'r> SectionReport<'r, '_> {
     }
 
     fn uplink_settings(&mut self) -> Option<(UplinkConfig, usize)> {
-        self.unknown_options(UPLINK_OPTIONS);
+        self.unknown_options(&UPLINK);
         let device = self.single("device");
         let device_line = device.as_ref().map_or(self.section.line, |(o, _)| o.line);
         let device = match device {
@@ -331,7 +309,7 @@ impl<'r> SectionReport<'r, '_> {
                 }
             },
         };
-        let announce = self.parsed("announce", false, values::boolean);
+        let announce = self.parsed("announce", schema::ANNOUNCE, values::boolean);
         if announce && downstreams.is_empty() {
             let line = self
                 .section
@@ -347,11 +325,11 @@ impl<'r> SectionReport<'r, '_> {
         if downstreams.is_empty() {
             self.check_excludes(&prefixes, &excludes);
         }
-        let source = self.parsed("source", Default::default(), values::source_policy);
-        let router = self.parsed("router", true, values::boolean);
-        let override_flag = self.parsed("override", false, values::boolean);
-        let rate = self.parsed("rate_limit", DEFAULT_RATE_LIMIT, values::rate);
-        let source_rate = self.parsed("source_rate_limit", DEFAULT_SOURCE_RATE_LIMIT, values::rate);
+        let source = self.parsed("source", schema::SOURCE, values::source_policy);
+        let router = self.parsed("router", schema::ROUTER, values::boolean);
+        let override_flag = self.parsed("override", schema::OVERRIDE, values::boolean);
+        let rate = self.parsed("rate_limit", schema::RATE_LIMIT, values::rate);
+        let source_rate = self.parsed("source_rate_limit", schema::SOURCE_RATE_LIMIT, values::rate);
         let uplink = UplinkConfig {
             name: self.reference.to_string(),
             device: device?,
@@ -364,11 +342,8 @@ impl<'r> SectionReport<'r, '_> {
             source,
             router,
             override_flag,
-            rate_limit: RateLimit { rate, burst: rate },
-            source_rate_limit: RateLimit {
-                rate: source_rate,
-                burst: source_rate,
-            },
+            rate_limit: schema::rate_limit(rate),
+            source_rate_limit: schema::rate_limit(source_rate),
         };
         Some((uplink, device_line))
     }

@@ -394,7 +394,7 @@ fn render_shows_every_setting() {
     assert_eq!(
         render(&c),
         "enabled: yes\nlog_level: info\nuplink wan:\n  device: eth0\n  interface: -\n\
-         \x20 prefixes: 2001:db8:1::/64\n  excludes: 2001:db8:1::1/128\n  downstreams: -\n\
+         \x20 prefix: 2001:db8:1::/64\n  exclude: 2001:db8:1::1/128\n  downstream: -\n\
          \x20 hosts: any (static), known (routed)\n  announce: no\n  source: target\n\
          \x20 router: yes\n  override: no\n  rate_limit: off\n\
          \x20 source_rate_limit: 1000/s burst 1000\n"

@@ -8,7 +8,9 @@
 use crate::config::{RateLimit, UplinkConfig};
 use crate::core::ratelimit::TokenBucket;
 use crate::core::responder::na_source;
-use crate::wire::{solicited_node, EthernetAddress, NaFrame, NsFrame};
+use crate::wire::{
+    solicited_node, EthernetAddress, Headers, NaFlags, NaFrame, NaRepr, NsFrame, NsRepr,
+};
 use std::net::Ipv6Addr;
 
 /// Announcements per second per uplink, burst the same: a bridge full of containers
@@ -27,17 +29,20 @@ pub fn unsolicited_na(
     host: Ipv6Addr,
 ) -> NaFrame {
     NaFrame {
-        eth_src: mac,
-        eth_dst: EthernetAddress::from_ipv6_multicast(&ALL_NODES),
-        // As for an answer to a global solicitor: the target itself under `target` and
-        // `auto`, the link-local address under `link-local`.
-        ip_src: na_source(cfg.source, host, &host, link_local),
-        ip_dst: ALL_NODES,
-        target: host,
-        router: cfg.router,
-        solicited: false,
-        override_flag: false,
-        target_lladdr: mac,
+        headers: Headers {
+            eth_src: mac,
+            eth_dst: EthernetAddress::from_ipv6_multicast(&ALL_NODES),
+            // As for an answer to a global solicitor: the target itself under `target` and
+            // `auto`, the link-local address under `link-local`.
+            ip_src: na_source(cfg.source, host, &host, link_local),
+            ip_dst: ALL_NODES,
+            hop_limit: 255,
+        },
+        body: NaRepr {
+            flags: NaFlags::empty().with(NaFlags::ROUTER, cfg.router),
+            target: host,
+            target_lladdr: Some(mac),
+        },
     }
 }
 
@@ -46,13 +51,17 @@ pub fn unsolicited_na(
 pub fn router_ns(mac: EthernetAddress, host: Ipv6Addr, router: Ipv6Addr) -> NsFrame {
     let group = solicited_node(&router);
     NsFrame {
-        eth_src: mac,
-        eth_dst: EthernetAddress::from_ipv6_multicast(&group),
-        ip_src: host,
-        ip_dst: group,
-        hop_limit: 255,
-        target: router,
-        source_lladdr: Some(mac),
+        headers: Headers {
+            eth_src: mac,
+            eth_dst: EthernetAddress::from_ipv6_multicast(&group),
+            ip_src: host,
+            ip_dst: group,
+            hop_limit: 255,
+        },
+        body: NsRepr {
+            target: router,
+            source_lladdr: Some(mac),
+        },
     }
 }
 
@@ -136,14 +145,17 @@ mod tests {
         let mut buf = [0u8; NA_FRAME_LEN];
         let n = emit_na(&na, &mut buf).unwrap();
         let back = parse_na(&buf[..n]).expect("a valid NA (RFC 4861 section 7.1.2)");
-        assert_eq!(back.to_na_frame(), Some(na));
-        assert_eq!((na.ip_src, na.ip_dst), (host, ALL_NODES));
-        assert_eq!(na.eth_dst, EthernetAddress([0x33, 0x33, 0, 0, 0, 1]));
-        assert!(na.router && !na.solicited && !na.override_flag);
+        assert_eq!(back, na);
+        assert_eq!((na.headers.ip_src, na.headers.ip_dst), (host, ALL_NODES));
+        assert_eq!(
+            na.headers.eth_dst,
+            EthernetAddress([0x33, 0x33, 0, 0, 0, 1])
+        );
+        assert_eq!(na.body.flags, NaFlags::ROUTER, "S and O clear");
         let mut ll = cfg();
         ll.source = SourcePolicy::LinkLocal;
         let na = unsolicited_na(&ll, MAC, Some(ip("fe80::100")), host);
-        assert_eq!(na.ip_src, ip("fe80::100"));
+        assert_eq!(na.headers.ip_src, ip("fe80::100"));
     }
 
     #[test]
@@ -152,9 +164,12 @@ mod tests {
         let mut buf = [0u8; NS_FRAME_LEN_MAX];
         let n = emit_ns(&ns, &mut buf).unwrap();
         assert_eq!(parse_ns(&buf[..n]), Ok(ns));
-        assert_eq!(ns.ip_dst, ip("ff02::1:ff00:1"));
-        assert_eq!(ns.eth_dst, EthernetAddress([0x33, 0x33, 0xff, 0, 0, 1]));
-        assert_eq!(ns.source_lladdr, Some(MAC));
+        assert_eq!(ns.headers.ip_dst, ip("ff02::1:ff00:1"));
+        assert_eq!(
+            ns.headers.eth_dst,
+            EthernetAddress([0x33, 0x33, 0xff, 0, 0, 1])
+        );
+        assert_eq!(ns.body.source_lladdr, Some(MAC));
     }
 
     #[test]

@@ -114,7 +114,7 @@ impl Prober {
 
     /// The state of `target`, for `explain`.
     pub fn state(&self, target: &Ipv6Addr, now_ns: u64) -> Option<ProbeState> {
-        let p = self.pending.iter().find(|p| p.ns.target == *target)?;
+        let p = self.pending.iter().find(|p| p.ns.body.target == *target)?;
         if now_ns >= p.started_ns + PROBE_TIMEOUT_NS + UNANSWERED_HOLD_NS {
             None
         } else if p.unanswered || now_ns >= p.started_ns + PROBE_TIMEOUT_NS {
@@ -127,7 +127,11 @@ impl Prober {
     /// An NS for an unknown target arrived.
     pub fn on_unknown(&mut self, ns: &NsFrame, now_ns: u64) -> ProbeDecision {
         self.age(now_ns);
-        if let Some(p) = self.pending.iter_mut().find(|p| p.ns.target == ns.target) {
+        if let Some(p) = self
+            .pending
+            .iter_mut()
+            .find(|p| p.ns.body.target == ns.body.target)
+        {
             if p.unanswered {
                 return ProbeDecision::Pending(ProbeState::Unanswered);
             }
@@ -154,7 +158,11 @@ impl Prober {
 
     /// Sending the probe failed (no route any more, ...): it counts as unanswered.
     pub fn send_failed(&mut self, target: &Ipv6Addr) {
-        if let Some(p) = self.pending.iter_mut().find(|p| p.ns.target == *target) {
+        if let Some(p) = self
+            .pending
+            .iter_mut()
+            .find(|p| p.ns.body.target == *target)
+        {
             if !p.unanswered {
                 p.unanswered = true;
                 self.counters.unanswered += 1;
@@ -167,7 +175,10 @@ impl Prober {
     /// too: it exists.
     pub fn on_host(&mut self, addr: &Ipv6Addr, now_ns: u64) -> Option<NsFrame> {
         self.age(now_ns);
-        let i = self.pending.iter().position(|p| p.ns.target == *addr)?;
+        let i = self
+            .pending
+            .iter()
+            .position(|p| p.ns.body.target == *addr)?;
         let p = self.pending.swap_remove(i);
         if p.unanswered {
             self.counters.unanswered -= 1;
@@ -180,7 +191,7 @@ impl Prober {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{solicited_node, EthernetAddress};
+    use crate::wire::{solicited_node, EthernetAddress, Headers, NsRepr};
 
     const SEC: u64 = 1_000_000_000;
 
@@ -188,13 +199,17 @@ mod tests {
         let target = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, target);
         let dst = solicited_node(&target);
         NsFrame {
-            eth_src: EthernetAddress([2, 0, 0, 0, 0, 1]),
-            eth_dst: EthernetAddress::from_ipv6_multicast(&dst),
-            ip_src: Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, from),
-            ip_dst: dst,
-            hop_limit: 255,
-            target,
-            source_lladdr: None,
+            headers: Headers {
+                eth_src: EthernetAddress([2, 0, 0, 0, 0, 1]),
+                eth_dst: EthernetAddress::from_ipv6_multicast(&dst),
+                ip_src: Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, from),
+                ip_dst: dst,
+                hop_limit: 255,
+            },
+            body: NsRepr {
+                target,
+                source_lladdr: None,
+            },
         }
     }
 
@@ -207,9 +222,9 @@ mod tests {
             ProbeDecision::Pending(ProbeState::InFlight)
         );
         assert_eq!(p.in_flight(SEC), 1);
-        let answered = p.on_host(&ns(5, 0).target, SEC + 1).unwrap();
-        assert_eq!(answered.ip_src, ns(5, 2).ip_src);
-        assert_eq!(p.on_host(&ns(5, 0).target, SEC + 2), None);
+        let answered = p.on_host(&ns(5, 0).body.target, SEC + 1).unwrap();
+        assert_eq!(answered.headers.ip_src, ns(5, 2).headers.ip_src);
+        assert_eq!(p.on_host(&ns(5, 0).body.target, SEC + 2), None);
         assert_eq!(
             *p.counters(),
             ProbeCounters {
@@ -227,7 +242,7 @@ mod tests {
         p.on_unknown(&ns(5, 1), 0);
         let later = PROBE_TIMEOUT_NS;
         assert_eq!(
-            p.state(&ns(5, 0).target, later),
+            p.state(&ns(5, 0).body.target, later),
             Some(ProbeState::Unanswered)
         );
         assert_eq!(
@@ -236,11 +251,11 @@ mod tests {
         );
         assert_eq!(p.counters().unanswered, 1);
         let forgotten = PROBE_TIMEOUT_NS + UNANSWERED_HOLD_NS;
-        assert_eq!(p.state(&ns(5, 0).target, forgotten), None);
+        assert_eq!(p.state(&ns(5, 0).body.target, forgotten), None);
         assert_eq!(p.on_unknown(&ns(5, 1), forgotten), ProbeDecision::Send);
         // A late answer still counts as a host.
-        p.send_failed(&ns(5, 0).target);
-        assert!(p.on_host(&ns(5, 0).target, forgotten + 1).is_some());
+        p.send_failed(&ns(5, 0).body.target);
+        assert!(p.on_host(&ns(5, 0).body.target, forgotten + 1).is_some());
         assert_eq!(p.counters().unanswered, 1);
         assert_eq!(p.counters().answered, 1);
     }

@@ -3,117 +3,12 @@
 //! allocation: the daemon supplies the time and does the I/O.
 
 use crate::config::{SourcePolicy, UplinkConfig};
-use crate::core::follow::{self, FollowView, Lookup};
+use crate::core::follow::{self, FollowView, Lookup, Range};
 use crate::core::ratelimit::{SourceLimiter, TokenBucket};
-use crate::wire::{self, EthernetAddress, InvalidNs, NaFrame, NsFrame};
+pub use crate::reasons::DropReason;
+use crate::wire::{self, EthernetAddress, Headers, NaFlags, NaFrame, NaRepr, NsFrame};
 use ipnet::Ipv6Net;
 use std::net::Ipv6Addr;
-
-/// Why an NS got no answer. Flat, so counters are an array indexed by it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DropReason {
-    // Invalid per RFC 4861 section 7.1.1 (and RFC 6980 for fragments).
-    Truncated,
-    Fragment,
-    HopLimit,
-    Checksum,
-    Code,
-    IcmpLength,
-    MulticastTarget,
-    OptionLength,
-    DadDestination,
-    DadSourceLladdr,
-    /// A multicast IPv6 source: never legitimate (RFC 4291 section 2.7), and answering it
-    /// would multicast our NA to a group at the sender's choosing.
-    MulticastSource,
-    // Valid, but not ours to answer.
-    /// Sent from the interface's own MAC (a loop, or our host's own NS).
-    OwnMac,
-    /// The target is assigned to the host on this interface: the kernel answers it.
-    OwnAddress,
-    OutOfRange,
-    Excluded,
-    /// In no configured prefix, and the kernel's route for it does not leave through a
-    /// downstream device (it points at the uplink, another device, or drops the traffic).
-    NotDownstream,
-    /// In a range whose hosts policy is `known` or `probe`, with no neighbour entry on a
-    /// downstream device.
-    UnknownHost,
-    // Over the answer budget.
-    RateLimit,
-    SourceRateLimit,
-}
-
-impl DropReason {
-    pub const COUNT: usize = 19;
-    pub const ALL: [DropReason; DropReason::COUNT] = [
-        DropReason::Truncated,
-        DropReason::Fragment,
-        DropReason::HopLimit,
-        DropReason::Checksum,
-        DropReason::Code,
-        DropReason::IcmpLength,
-        DropReason::MulticastTarget,
-        DropReason::OptionLength,
-        DropReason::DadDestination,
-        DropReason::DadSourceLladdr,
-        DropReason::MulticastSource,
-        DropReason::OwnMac,
-        DropReason::OwnAddress,
-        DropReason::OutOfRange,
-        DropReason::Excluded,
-        DropReason::NotDownstream,
-        DropReason::UnknownHost,
-        DropReason::RateLimit,
-        DropReason::SourceRateLimit,
-    ];
-
-    /// Stable key used in logs and in the ubus status.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DropReason::Truncated => "truncated",
-            DropReason::Fragment => "fragment",
-            DropReason::HopLimit => "hop_limit",
-            DropReason::Checksum => "checksum",
-            DropReason::Code => "code",
-            DropReason::IcmpLength => "icmp_length",
-            DropReason::MulticastTarget => "multicast_target",
-            DropReason::OptionLength => "option_length",
-            DropReason::DadDestination => "dad_destination",
-            DropReason::DadSourceLladdr => "dad_source_lladdr",
-            DropReason::MulticastSource => "multicast_source",
-            DropReason::OwnMac => "own_mac",
-            DropReason::OwnAddress => "own_address",
-            DropReason::OutOfRange => "out_of_range",
-            DropReason::Excluded => "excluded",
-            DropReason::NotDownstream => "not_downstream",
-            DropReason::UnknownHost => "unknown_host",
-            DropReason::RateLimit => "rate_limit",
-            DropReason::SourceRateLimit => "source_rate_limit",
-        }
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-
-    /// The counted reason for an invalid NS; `None` for frames that are not NS at all.
-    fn from_invalid(e: InvalidNs) -> Option<DropReason> {
-        Some(match e {
-            InvalidNs::NotNs => return None,
-            InvalidNs::Truncated => DropReason::Truncated,
-            InvalidNs::Fragment => DropReason::Fragment,
-            InvalidNs::HopLimit => DropReason::HopLimit,
-            InvalidNs::Checksum => DropReason::Checksum,
-            InvalidNs::Code => DropReason::Code,
-            InvalidNs::IcmpLength => DropReason::IcmpLength,
-            InvalidNs::MulticastTarget => DropReason::MulticastTarget,
-            InvalidNs::OptionLength => DropReason::OptionLength,
-            InvalidNs::DadDestination => DropReason::DadDestination,
-            InvalidNs::DadSourceLladdr => DropReason::DadSourceLladdr,
-        })
-    }
-}
 
 /// Per-uplink counters, 64-bit so they never wrap in a router's lifetime.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -179,6 +74,48 @@ pub fn coverage(cfg: &UplinkConfig, target: &Ipv6Addr) -> Coverage {
     }
 }
 
+/// What one uplink's rules say about a target, whatever the packet: the rule lookup that
+/// the packet path ([`decide`]) and the ubus `explain` method share.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuleLookup {
+    /// The range the target is in (static or routed) and whether its hosts policy lets it
+    /// through, or why there is none.
+    pub found: Lookup,
+    /// The target is assigned to the host on the uplink's device.
+    pub own_address: bool,
+}
+
+impl RuleLookup {
+    /// The range that answers, or why none does. The host's own address comes first: the
+    /// kernel answers for it, and two answers would race.
+    pub fn answer(&self) -> Result<Range, DropReason> {
+        if self.own_address {
+            return Err(DropReason::OwnAddress);
+        }
+        match self.found {
+            Lookup::Answer { range, .. } => Ok(range),
+            Lookup::OutOfRange => Err(DropReason::OutOfRange),
+            Lookup::Excluded { .. } => Err(DropReason::Excluded),
+            Lookup::NotDownstream { .. } => Err(DropReason::NotDownstream),
+            Lookup::UnknownHost { .. } => Err(DropReason::UnknownHost),
+        }
+    }
+}
+
+/// Looks `target` up in `cfg` for an interface that has `addresses`, with the routes and
+/// neighbours of `follow` when the uplink has downstream devices.
+pub fn lookup(
+    cfg: &UplinkConfig,
+    addresses: &[Ipv6Addr],
+    follow: Option<&FollowView<'_>>,
+    target: &Ipv6Addr,
+) -> RuleLookup {
+    RuleLookup {
+        found: follow::lookup(cfg, follow, target),
+        own_address: addresses.contains(target),
+    }
+}
+
 fn is_link_local(addr: &Ipv6Addr) -> bool {
     addr.segments()[0] & 0xffc0 == 0xfe80
 }
@@ -209,41 +146,41 @@ pub fn decide(
     facts: &InterfaceFacts<'_>,
     ns: &NsFrame,
 ) -> Result<NaFrame, DropReason> {
-    if ns.eth_src == facts.mac {
+    let (received, target) = (&ns.headers, ns.body.target);
+    if received.eth_src == facts.mac {
         return Err(DropReason::OwnMac);
     }
-    if ns.ip_src.is_multicast() {
+    if received.ip_src.is_multicast() {
         return Err(DropReason::MulticastSource);
     }
-    if facts.addresses.contains(&ns.target) {
-        return Err(DropReason::OwnAddress);
-    }
-    match follow::lookup(cfg, facts.follow.as_ref(), &ns.target) {
-        Lookup::Answer { .. } => {}
-        Lookup::OutOfRange => return Err(DropReason::OutOfRange),
-        Lookup::Excluded { .. } => return Err(DropReason::Excluded),
-        Lookup::NotDownstream { .. } => return Err(DropReason::NotDownstream),
-        Lookup::UnknownHost { .. } => return Err(DropReason::UnknownHost),
-    }
-    let dad = ns.ip_src.is_unspecified();
+    lookup(cfg, facts.addresses, facts.follow.as_ref(), &target).answer()?;
+    let dad = received.ip_src.is_unspecified();
     // RFC 4861 section 7.2.4: a DAD probe (source ::) is answered to all-nodes with S clear;
     // everything else is answered to the solicitation's source with S set.
     let (ip_dst, eth_dst) = if dad {
         let all_nodes = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
         (all_nodes, EthernetAddress::from_ipv6_multicast(&all_nodes))
     } else {
-        (ns.ip_src, ns.eth_src)
+        (received.ip_src, received.eth_src)
     };
+    let flags = NaFlags::empty()
+        .with(NaFlags::ROUTER, cfg.router)
+        .with(NaFlags::SOLICITED, !dad)
+        .with(NaFlags::OVERRIDE, cfg.override_flag);
     Ok(NaFrame {
-        eth_src: facts.mac,
-        eth_dst,
-        ip_src: na_source(cfg.source, ns.target, &ns.ip_src, facts.link_local),
-        ip_dst,
-        target: ns.target,
-        router: cfg.router,
-        solicited: !dad,
-        override_flag: cfg.override_flag,
-        target_lladdr: facts.mac,
+        headers: Headers {
+            eth_src: facts.mac,
+            eth_dst,
+            ip_src: na_source(cfg.source, target, &received.ip_src, facts.link_local),
+            ip_dst,
+            // RFC 4861 section 7.1.2: receivers drop NAs with any other hop limit.
+            hop_limit: 255,
+        },
+        body: NaRepr {
+            flags,
+            target,
+            target_lladdr: Some(facts.mac),
+        },
     })
 }
 
@@ -300,13 +237,13 @@ impl Responder {
         let ns = match wire::parse_ns(frame) {
             Ok(ns) => ns,
             Err(e) => {
-                let Some(reason) = DropReason::from_invalid(e) else {
+                let Some(reason) = e.counted() else {
                     return Verdict::Ignore;
                 };
                 self.counters.ns_received += 1;
                 // A looped-back frame of our own is counted as such even when malformed.
-                let reason = match frame.get(6..12) {
-                    Some(src) if src == facts.mac.0 => DropReason::OwnMac,
+                let reason = match wire::ethernet::source_addr(frame) {
+                    Some(src) if src == facts.mac => DropReason::OwnMac,
                     _ => reason,
                 };
                 return self.dropped(reason, None);
@@ -342,7 +279,7 @@ impl Responder {
         let na = decide(&self.cfg, facts, ns)?;
         // Budget is spent only on answers. The source bucket is asked first, so a source over
         // its own share does not also drain the uplink's budget.
-        if !self.source_budget.take(&ns.ip_src, now_ns) {
+        if !self.source_budget.take(&ns.headers.ip_src, now_ns) {
             return Err(DropReason::SourceRateLimit);
         }
         if !self.uplink_budget.take(now_ns) {
@@ -377,7 +314,7 @@ impl Responder {
 mod tests {
     use super::*;
     use crate::config::RateLimit;
-    use crate::wire::{emit_ns, solicited_node, NS_FRAME_LEN_MAX};
+    use crate::wire::{emit_ns, solicited_node, NsRepr, NS_FRAME_LEN_MAX};
 
     const OUR_MAC: EthernetAddress = EthernetAddress([0x02, 0x00, 0x00, 0x00, 0x01, 0x00]);
     const ROUTER_MAC: EthernetAddress = EthernetAddress([0x02, 0x00, 0x00, 0x00, 0x00, 0x01]);
@@ -424,13 +361,17 @@ mod tests {
         let target = ip(target);
         let dst = solicited_node(&target);
         NsFrame {
-            eth_src: ROUTER_MAC,
-            eth_dst: EthernetAddress::from_ipv6_multicast(&dst),
-            ip_src: ip("fe80::1"),
-            ip_dst: dst,
-            hop_limit: 255,
-            target,
-            source_lladdr: Some(ROUTER_MAC),
+            headers: Headers {
+                eth_src: ROUTER_MAC,
+                eth_dst: EthernetAddress::from_ipv6_multicast(&dst),
+                ip_src: ip("fe80::1"),
+                ip_dst: dst,
+                hop_limit: 255,
+            },
+            body: NsRepr {
+                target,
+                source_lladdr: Some(ROUTER_MAC),
+            },
         }
     }
 
@@ -465,15 +406,18 @@ mod tests {
         assert_eq!(
             na,
             NaFrame {
-                eth_src: OUR_MAC,
-                eth_dst: ROUTER_MAC,
-                ip_src: ip("2001:db8:1:2::1:5"),
-                ip_dst: ip("fe80::1"),
-                target: ip("2001:db8:1:2::1:5"),
-                router: true,
-                solicited: true,
-                override_flag: false,
-                target_lladdr: OUR_MAC,
+                headers: Headers {
+                    eth_src: OUR_MAC,
+                    eth_dst: ROUTER_MAC,
+                    ip_src: ip("2001:db8:1:2::1:5"),
+                    ip_dst: ip("fe80::1"),
+                    hop_limit: 255,
+                },
+                body: NaRepr {
+                    flags: NaFlags::ROUTER.with(NaFlags::SOLICITED, true),
+                    target: ip("2001:db8:1:2::1:5"),
+                    target_lladdr: Some(OUR_MAC),
+                },
             }
         );
         assert_eq!(r.counters().ns_received, 1);
@@ -483,29 +427,36 @@ mod tests {
     fn unicast_reachability_probe_is_answered() {
         let mut r = Responder::new(uplink(), 0);
         let mut probe = ns("2001:db8:1:2::1:5");
-        probe.ip_src = ip("2001:db8:1:2::1");
-        probe.ip_dst = probe.target;
-        probe.eth_dst = OUR_MAC;
-        probe.source_lladdr = None; // RFC 4861 section 7.2.2: SHOULD, not MUST, for unicast
+        probe.headers.ip_src = ip("2001:db8:1:2::1");
+        probe.headers.ip_dst = probe.body.target;
+        probe.headers.eth_dst = OUR_MAC;
+        probe.body.source_lladdr = None; // RFC 4861 section 7.2.2: SHOULD, not MUST, for unicast
         let na = answer(handle(&mut r, &probe));
         assert_eq!(
-            (na.ip_dst, na.eth_dst, na.solicited),
-            (probe.ip_src, ROUTER_MAC, true)
+            (
+                na.headers.ip_dst,
+                na.headers.eth_dst,
+                na.body.flags.contains(NaFlags::SOLICITED)
+            ),
+            (probe.headers.ip_src, ROUTER_MAC, true)
         );
-        assert_eq!(na.ip_src, probe.target);
+        assert_eq!(na.headers.ip_src, probe.body.target);
     }
 
     #[test]
     fn dad_probe_is_answered_to_all_nodes_without_solicited() {
         let mut r = Responder::new(uplink(), 0);
         let mut dad = ns("2001:db8:1:2::1:5");
-        dad.ip_src = Ipv6Addr::UNSPECIFIED;
-        dad.source_lladdr = None;
+        dad.headers.ip_src = Ipv6Addr::UNSPECIFIED;
+        dad.body.source_lladdr = None;
         let na = answer(handle(&mut r, &dad));
-        assert_eq!(na.ip_dst, ip("ff02::1"));
-        assert_eq!(na.eth_dst, EthernetAddress([0x33, 0x33, 0, 0, 0, 1]));
-        assert!(!na.solicited);
-        assert_eq!(na.ip_src, dad.target);
+        assert_eq!(na.headers.ip_dst, ip("ff02::1"));
+        assert_eq!(
+            na.headers.eth_dst,
+            EthernetAddress([0x33, 0x33, 0, 0, 0, 1])
+        );
+        assert!(!na.body.flags.contains(NaFlags::SOLICITED));
+        assert_eq!(na.headers.ip_src, dad.body.target);
     }
 
     #[test]
@@ -519,12 +470,15 @@ mod tests {
         ];
         for (target, reason) in cases {
             assert_eq!(dropped(handle(&mut r, &ns(target))), reason, "{target}");
+            // explain's lookup, without a packet, gives the same reason.
+            let rules = lookup(&uplink(), &HOST_ADDRS, None, &ip(target));
+            assert_eq!(rules.answer(), Err(reason), "{target}");
         }
         let mut own = ns("2001:db8:1:2::1:5");
-        own.eth_src = OUR_MAC;
+        own.headers.eth_src = OUR_MAC;
         assert_eq!(dropped(handle(&mut r, &own)), DropReason::OwnMac);
         let mut mcast = ns("2001:db8:1:2::1:5");
-        mcast.ip_src = ip("ff02::1");
+        mcast.headers.ip_src = ip("ff02::1");
         assert_eq!(dropped(handle(&mut r, &mcast)), DropReason::MulticastSource);
         let c = r.counters();
         assert_eq!(c.ns_received, 6);
@@ -539,7 +493,7 @@ mod tests {
     fn invalid_ns_are_counted_by_rfc_rule() {
         let mut r = Responder::new(uplink(), 0);
         let mut low_hop = ns("2001:db8:1:2::1:5");
-        low_hop.hop_limit = 64;
+        low_hop.headers.hop_limit = 64;
         assert_eq!(dropped(handle(&mut r, &low_hop)), DropReason::HopLimit);
         let mut bad_sum = frame(&ns("2001:db8:1:2::1:5"));
         bad_sum[14 + 40 + 2] ^= 0x55;
@@ -554,26 +508,12 @@ mod tests {
         );
         // An invalid frame from our own MAC is a loop first and an invalid NS second.
         let mut looped = bad_sum.clone();
-        looped[6..12].copy_from_slice(&OUR_MAC.0);
+        wire::ethernet::Frame::new_checked(&mut looped[..])
+            .unwrap()
+            .set_src_addr(OUR_MAC);
         assert_eq!(dropped(r.handle(&looped, &facts(), 0)), DropReason::OwnMac);
         assert_eq!(r.counters().ns_received, 4);
         assert_eq!(r.counters().drop_count(DropReason::Checksum), 1);
-    }
-
-    #[test]
-    fn every_invalid_kind_maps_to_its_own_counter() {
-        let mut seen = Vec::new();
-        for e in InvalidNs::ALL {
-            match DropReason::from_invalid(e) {
-                None => assert_eq!(e, InvalidNs::NotNs),
-                Some(d) => {
-                    assert_eq!(d.as_str(), e.as_str());
-                    assert!(!seen.contains(&d));
-                    seen.push(d);
-                }
-            }
-        }
-        assert_eq!(seen.len(), InvalidNs::ALL.len() - 1);
     }
 
     #[test]
@@ -594,18 +534,20 @@ mod tests {
         cfg.source = SourcePolicy::LinkLocal;
         let mut r = Responder::new(cfg.clone(), 0);
         let na = answer(handle(&mut r, &ns("2001:db8:1:2::1:5")));
-        assert!(!na.router && na.override_flag);
-        assert_eq!(na.ip_src, HOST_ADDRS[1]);
+        assert!(
+            !na.body.flags.contains(NaFlags::ROUTER) && na.body.flags.contains(NaFlags::OVERRIDE)
+        );
+        assert_eq!(na.headers.ip_src, HOST_ADDRS[1]);
 
         cfg.source = SourcePolicy::Auto;
         r.reconfigure(cfg, 0);
         let from_ll = answer(handle(&mut r, &ns("2001:db8:1:2::1:5")));
-        assert_eq!(from_ll.ip_src, HOST_ADDRS[1]);
+        assert_eq!(from_ll.headers.ip_src, HOST_ADDRS[1]);
         let mut from_global = ns("2001:db8:1:2::1:5");
-        from_global.ip_src = ip("2001:db8:1:2::1");
+        from_global.headers.ip_src = ip("2001:db8:1:2::1");
         assert_eq!(
-            answer(handle(&mut r, &from_global)).ip_src,
-            from_global.target
+            answer(handle(&mut r, &from_global)).headers.ip_src,
+            from_global.body.target
         );
     }
 
@@ -644,7 +586,7 @@ mod tests {
         let mut r = Responder::new(cfg, 0);
         let from = |src: &str| {
             let mut n = ns("2001:db8:1:2::1:5");
-            n.ip_src = ip(src);
+            n.headers.ip_src = ip(src);
             frame(&n)
         };
         let v: Vec<Verdict> = ["fe80::1", "fe80::1", "fe80::1", "fe80::2", "fe80::3"]
@@ -707,7 +649,10 @@ mod tests {
             DropReason::UnknownHost
         );
         let na = answer(r.answer_pending(&ns, &with(&known, &routes, &links), 0));
-        assert_eq!((na.target, na.ip_dst), (ip(target), ns.ip_src));
+        assert_eq!(
+            (na.body.target, na.headers.ip_dst),
+            (ip(target), ns.headers.ip_src)
+        );
         let c = r.counters();
         assert_eq!(
             (c.ns_received, c.drop_count(DropReason::UnknownHost)),
@@ -735,7 +680,7 @@ mod tests {
         cfg.excludes.clear();
         let mut r = Responder::new(cfg, 0);
         let ns = wire::parse_ns(&FRAME).expect("a valid NS apart from its source");
-        assert!(ns.ip_src.is_multicast());
+        assert!(ns.headers.ip_src.is_multicast());
         assert_eq!(
             r.handle(&FRAME, &facts(), 0),
             Verdict::Drop(DropReason::MulticastSource, Some(ns))

@@ -7,7 +7,6 @@ use super::follow_status;
 use super::reconnect::{Phase, Reconnect};
 use super::State;
 use crate::config::values::{word_for, SOURCE_POLICIES};
-use crate::core::follow::Lookup;
 use crate::core::groups::GROUP_CAP;
 use crate::core::responder::{self, DropReason};
 use crate::sys::inotify::DirWatch;
@@ -309,7 +308,7 @@ pub fn status(state: &State, ubus: &Reconnect) -> Vec<u8> {
         b.put_u64("na_sent", c.na_sent);
         b.put_u64("send_errors", c.send_errors);
         let dt = b.open_table("drops");
-        for r in DropReason::ALL {
+        for &r in DropReason::ALL {
             b.put_u64(r.as_str(), c.drop_count(r));
         }
         b.close(dt);
@@ -355,17 +354,19 @@ pub fn explain(state: &State, args: &[u8]) -> Result<Vec<u8>, Status> {
         b.put_string("name", &cfg.name);
         b.put_string("device", &cfg.device);
         let link = state.links.by_name(&cfg.device).map(|(_, l)| l);
-        let own = link.is_some_and(|l| l.addresses.contains(&address));
-        let lookup = follow_status::lookup(state, u, &address);
-        let answers = !own && matches!(lookup, Lookup::Answer { .. });
-        let reason = if own {
-            "own_address: assigned to this host on the device; the kernel answers it".to_string()
-        } else if answers && !state.config.enabled {
-            "covered, but ndpresponder is disabled globally".to_string()
-        } else if answers && !u.state.is_armed() {
-            "covered, but the uplink is not armed (see state)".to_string()
-        } else {
-            follow_status::reason(state, u, &lookup, &address)
+        let addresses = link.map_or(&[][..], |l| &l.addresses[..]);
+        let rules = follow_status::lookup(state, u, addresses, &address);
+        let answers = rules.answer().is_ok();
+        let reason = match rules.answer() {
+            Err(why) => follow_status::reason(state, u, &rules.found, &address)
+                .unwrap_or_else(|| format!("{}: {}", why.as_str(), why.describe())),
+            Ok(_) if !state.config.enabled => {
+                "covered, but ndpresponder is disabled globally".to_string()
+            }
+            Ok(_) if !u.state.is_armed() => {
+                "covered, but the uplink is not armed (see state)".to_string()
+            }
+            Ok(_) => "covered".to_string(),
         };
         b.put_bool(
             "answers",
@@ -373,7 +374,7 @@ pub fn explain(state: &State, args: &[u8]) -> Result<Vec<u8>, Status> {
         );
         b.put_string("reason", &reason);
         b.put_string("state", u.state.as_str());
-        follow_status::put_lookup(&mut b, state, u, &lookup);
+        follow_status::put_lookup(&mut b, state, u, &rules.found);
         if answers {
             b.put_bool("router", cfg.router);
             b.put_bool("override", cfg.override_flag);

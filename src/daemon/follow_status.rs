@@ -8,6 +8,7 @@ use crate::config::values::{word_for, HOSTS_MODES};
 use crate::config::RangeOrigin;
 use crate::core::follow::{self, Lookup, NotDownstream, Range};
 use crate::core::probe::ProbeState;
+use crate::core::responder::{self, RuleLookup};
 use crate::state::{hosts, routes};
 use crate::sys::time::monotonic_ns;
 use crate::ubus::BlobmsgBuilder;
@@ -135,8 +136,9 @@ pub fn put_uplink(b: &mut BlobmsgBuilder, state: &State, u: &Uplink) {
     }
 }
 
-/// The decision for `address` on uplink `u`, as the packet path would take it now.
-pub fn lookup(state: &State, u: &Uplink, address: &Ipv6Addr) -> Lookup {
+/// The rule lookup for `address` on uplink `u` (whose device has `addresses`), as the
+/// packet path would make it now.
+pub fn lookup(state: &State, u: &Uplink, addresses: &[Ipv6Addr], address: &Ipv6Addr) -> RuleLookup {
     let kernel = kernel(state);
     let view = follow_view(
         u.config(),
@@ -144,37 +146,16 @@ pub fn lookup(state: &State, u: &Uplink, address: &Ipv6Addr) -> Lookup {
         &kernel,
         uplink_ifindex(state, u),
     );
-    follow::lookup(u.config(), view.as_ref(), address)
+    responder::lookup(u.config(), addresses, view.as_ref(), address)
 }
 
-/// Why `lookup` said what it said, for a person.
-pub fn reason(state: &State, u: &Uplink, lookup: &Lookup, address: &Ipv6Addr) -> String {
-    match lookup {
-        Lookup::UnknownHost { .. } if u.prober.is_some() => {
-            let probe = u
-                .prober
-                .as_ref()
-                .and_then(|p| p.state(address, monotonic_ns()));
-            match probe {
-                Some(ProbeState::InFlight) => {
-                    "unknown_host: probe in flight on the downstream device".to_string()
-                }
-                Some(ProbeState::Unanswered) => {
-                    "unknown_host: probe unanswered (no host answered at this address)".to_string()
-                }
-                None => "unknown_host: no neighbour entry on a downstream device; an NS for \
-                         it starts a probe"
-                    .to_string(),
-            }
-        }
-        Lookup::Answer { .. } => "covered".to_string(),
-        Lookup::OutOfRange if u.config().downstreams.is_empty() => {
-            "out_of_range: inside no configured prefix".to_string()
-        }
-        Lookup::OutOfRange => {
+/// Why a routed range or the hosts policy refused `address`, for a person; `None` for the
+/// other reasons, which the reasons table describes.
+pub fn reason(state: &State, u: &Uplink, lookup: &Lookup, address: &Ipv6Addr) -> Option<String> {
+    Some(match lookup {
+        Lookup::OutOfRange if !u.config().downstreams.is_empty() => {
             "out_of_range: inside no configured prefix and no route in the main table".to_string()
         }
-        Lookup::Excluded { .. } => "excluded: inside an exclude".to_string(),
         Lookup::NotDownstream { why, .. } => match why {
             NotDownstream::Uplink => "not_downstream: route points at the uplink".to_string(),
             NotDownstream::OtherDevice(i) => format!(
@@ -189,10 +170,23 @@ pub fn reason(state: &State, u: &Uplink, lookup: &Lookup, address: &Ipv6Addr) ->
                  (a nexthop object, or more nexthops than are kept)"
                 .to_string(),
         },
-        Lookup::UnknownHost { .. } => {
-            "unknown_host: no neighbour entry on a downstream device (hosts 'known')".to_string()
-        }
-    }
+        Lookup::UnknownHost { .. } => match u.prober.as_ref() {
+            Some(prober) => match prober.state(address, monotonic_ns()) {
+                Some(ProbeState::InFlight) => {
+                    "unknown_host: probe in flight on the downstream device".to_string()
+                }
+                Some(ProbeState::Unanswered) => {
+                    "unknown_host: probe unanswered (no host answered at this address)".to_string()
+                }
+                None => "unknown_host: no neighbour entry on a downstream device; an NS for \
+                         it starts a probe"
+                    .to_string(),
+            },
+            None => "unknown_host: no neighbour entry on a downstream device (hosts 'known')"
+                .to_string(),
+        },
+        Lookup::Answer { .. } | Lookup::OutOfRange | Lookup::Excluded { .. } => return None,
+    })
 }
 
 /// The range facts of `lookup`: which range, where it comes from, its hosts policy, and

@@ -249,7 +249,7 @@ impl State {
                 c.na_sent,
                 c.send_errors
             );
-            for r in crate::core::responder::DropReason::ALL {
+            for &r in crate::core::responder::DropReason::ALL {
                 line.push_str(&format!(" {}={}", r.as_str(), c.drop_count(r)));
             }
             log_notice!("{line}");
@@ -294,11 +294,7 @@ impl Daemon {
         let now = monotonic_ns();
         let mut state = State {
             source: opts.source.clone(),
-            config: Config {
-                enabled: true,
-                log_level: Default::default(),
-                uplinks: Vec::new(),
-            },
+            config: Config::default(),
             load_error: None,
             links: Links::default(),
             routes: RouteTable::default(),

@@ -4,10 +4,10 @@
 use super::memberships::Memberships;
 use crate::config::{HostsMode, UplinkConfig};
 use crate::core::announce::{self, Announcer};
-use crate::core::follow::{self, FollowView, Lookup};
+use crate::core::follow::FollowView;
 use crate::core::groups::{self, GroupPlan, GROUP_CAP};
 use crate::core::probe::{ProbeDecision, Prober};
-use crate::core::responder::{DropReason, InterfaceFacts, Responder, Verdict};
+use crate::core::responder::{self, DropReason, InterfaceFacts, Responder, Verdict};
 use crate::state::hosts::HostTable;
 use crate::state::links::Links;
 use crate::state::routes::RouteTable;
@@ -326,19 +326,19 @@ impl Uplink {
                         let prober = self.prober.as_mut().expect("checked above");
                         let decision = prober.on_unknown(&ns, now_ns);
                         if decision == ProbeDecision::Send {
-                            let sent = kernel.probe.map(|p| p.probe(&ns.target));
+                            let sent = kernel.probe.map(|p| p.probe(&ns.body.target));
                             if !matches!(sent, Some(Ok(()))) {
-                                prober.send_failed(&ns.target);
+                                prober.send_failed(&ns.body.target);
                             }
                             if let Some(Err(e)) = sent {
-                                log_debug!("device={device} probe {}: {e}", ns.target);
+                                log_debug!("device={device} probe {}: {e}", ns.body.target);
                             }
                         }
                         if verbose {
                             log_info!(
                                 "drop device={device} reason=unknown_host target={} from={} probe={decision:?}",
-                                ns.target,
-                                ns.ip_src
+                                ns.body.target,
+                                ns.headers.ip_src
                             );
                         }
                     }
@@ -346,8 +346,8 @@ impl Uplink {
                         Some(ns) => log_info!(
                             "drop device={device} reason={} target={} from={}",
                             reason.as_str(),
-                            ns.target,
-                            ns.ip_src
+                            ns.body.target,
+                            ns.headers.ip_src
                         ),
                         None => log_info!("drop device={device} reason={}", reason.as_str()),
                     },
@@ -422,11 +422,9 @@ impl Uplink {
         };
         let cfg = self.responder.config();
         // Only a host this uplink would answer for: in a range, and not our own address.
-        let ours = !facts.addresses.contains(addr)
-            && matches!(
-                follow::lookup(cfg, facts.follow.as_ref(), addr),
-                Lookup::Answer { .. }
-            );
+        let ours = responder::lookup(cfg, facts.addresses, facts.follow.as_ref(), addr)
+            .answer()
+            .is_ok();
         if !ours || !announcer.take(now_ns) {
             return;
         }
@@ -525,13 +523,11 @@ fn plan_for(cfg: &UplinkConfig) -> GroupPlan {
 
 fn log_answer(device: &str, na: &NaFrame) {
     log_info!(
-        "answer device={device} target={} from={} na_src={} na_dst={} flags={}{}{}",
-        na.target,
-        na.ip_dst,
-        na.ip_src,
-        na.eth_dst,
-        if na.router { "R" } else { "-" },
-        if na.solicited { "S" } else { "-" },
-        if na.override_flag { "O" } else { "-" },
+        "answer device={device} target={} from={} na_src={} na_dst={} flags={}",
+        na.body.target,
+        na.headers.ip_dst,
+        na.headers.ip_src,
+        na.headers.eth_dst,
+        na.body.flags,
     );
 }

@@ -1,63 +1,43 @@
 //! Watching a directory for a file to appear: how the daemon notices ubusd (re)creating
 //! its socket without waking up on a timer.
 
-use super::{check, check_size, SysError};
-use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::ffi::OsStrExt;
+use super::{nix_error, SysError};
+use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::path::Path;
 
 pub struct DirWatch {
-    fd: OwnedFd,
+    inotify: Inotify,
 }
 
 impl DirWatch {
     /// Watches `dir` for entries being created or moved in.
     pub fn new(dir: &Path) -> Result<DirWatch, SysError> {
-        let cdir = CString::new(dir.as_os_str().as_bytes()).map_err(|_| SysError {
-            call: "inotify_add_watch",
-            err: std::io::Error::from(std::io::ErrorKind::InvalidInput),
-        })?;
-        // SAFETY: plain inotify_init1 call.
-        let raw = check(
-            unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) },
-            "inotify_init1",
-        )?;
-        // SAFETY: `raw` is a fresh descriptor we own.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        // SAFETY: `cdir` is a valid NUL-terminated path.
-        check(
-            unsafe {
-                libc::inotify_add_watch(raw, cdir.as_ptr(), libc::IN_CREATE | libc::IN_MOVED_TO)
-            },
-            "inotify_add_watch",
-        )?;
-        Ok(DirWatch { fd })
+        let inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC)
+            .map_err(nix_error("inotify_init1"))?;
+        inotify
+            .add_watch(dir, AddWatchFlags::IN_CREATE | AddWatchFlags::IN_MOVED_TO)
+            .map_err(nix_error("inotify_add_watch"))?;
+        Ok(DirWatch { inotify })
     }
 
-    /// Consumes pending events; true if there were any.
+    /// Consumes pending events; true if there were any. Reads raw bytes: which entry
+    /// appeared does not matter, and this needs no allocation.
     pub fn drain(&self) -> bool {
         let mut buf = [0u8; 1024];
         let mut any = false;
-        loop {
-            // SAFETY: `buf` is valid for writes of its length.
-            let ret = unsafe {
-                libc::read(
-                    self.fd.as_raw_fd(),
-                    buf.as_mut_ptr() as *mut libc::c_void,
-                    buf.len(),
-                )
-            };
-            match check_size(ret, "read(inotify)") {
-                Ok(n) if n > 0 => any = true,
-                _ => return any,
+        while let Ok(n) = nix::unistd::read(self.inotify.as_fd(), &mut buf) {
+            if n == 0 {
+                break;
             }
+            any = true;
         }
+        any
     }
 }
 
 impl AsRawFd for DirWatch {
     fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
+        self.inotify.as_fd().as_raw_fd()
     }
 }

@@ -1,5 +1,7 @@
-//! Every `unsafe` block and every libc call of the daemon lives here, behind small safe
-//! types. Errors carry the syscall that failed so the I/O edge can add the interface.
+//! Every `unsafe` block and every libc or nix call of the daemon lives here, behind small
+//! safe types; nix where it covers the call (signalfd, inotify, the clock, the user id),
+//! our own wrappers where it does not fit (AF_PACKET, BPF, batched I/O, rtnetlink, poll over
+//! raw descriptors). Errors carry the syscall that failed so the I/O edge can add the interface.
 #![allow(unsafe_code)]
 
 pub mod bpf;
@@ -47,6 +49,14 @@ impl fmt::Display for SysError {
 }
 
 impl std::error::Error for SysError {}
+
+/// Maps a failed nix call to a `SysError` naming the syscall.
+fn nix_error(call: &'static str) -> impl Fn(nix::errno::Errno) -> SysError {
+    move |errno| SysError {
+        call,
+        err: io::Error::from(errno),
+    }
+}
 
 /// Turns a libc return value into a `Result`, capturing errno right away.
 fn check(ret: libc::c_int, call: &'static str) -> Result<libc::c_int, SysError> {
@@ -96,6 +106,5 @@ pub fn if_nametoindex(name: &str) -> Option<u32> {
 
 /// The effective user id (for the least-privilege log line).
 pub fn geteuid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
+    nix::unistd::geteuid().as_raw()
 }

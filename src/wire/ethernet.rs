@@ -115,6 +115,12 @@ impl<T: AsRef<[u8]>> Frame<T> {
     }
 }
 
+/// The source address of whatever `frame` holds, if it is long enough to have one: enough to
+/// recognise our own frames looped back even when they are malformed.
+pub fn source_addr(frame: &[u8]) -> Option<EthernetAddress> {
+    Frame::new_checked(frame).ok().map(|f| f.src_addr())
+}
+
 impl<'a, T: AsRef<[u8]> + ?Sized> Frame<&'a T> {
     /// Everything after the header, including any Ethernet padding; borrows the underlying
     /// buffer rather than the view, so layers can be peeled off and returned.

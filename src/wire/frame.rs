@@ -6,16 +6,30 @@ use std::net::Ipv6Addr;
 use super::ethernet::{self, EthernetAddress, ETHERTYPE_IPV6};
 use super::icmpv6::{self, NdiscPacket};
 use super::ipv6::{self, next_header, ChainError};
-use super::BufferTooSmall;
+use super::ndisc::Body;
+use super::{BufferTooSmall, Invalid};
 
 /// The Ethernet and IPv6 fields of an NDP frame, received or to send.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Headers {
+pub struct Headers {
     pub eth_src: EthernetAddress,
     pub eth_dst: EthernetAddress,
     pub ip_src: Ipv6Addr,
     pub ip_dst: Ipv6Addr,
+    /// Always 255 in a parsed frame (RFC 4861 sections 7.1.1 and 7.1.2); settable so tests
+    /// and the load generator can emit other values.
     pub hop_limit: u8,
+}
+
+/// An NDP message in an Ethernet frame: the headers below it and its body ([`NsRepr`] or
+/// [`NaRepr`]).
+///
+/// [`NsRepr`]: super::NsRepr
+/// [`NaRepr`]: super::NaRepr
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NdiscFrame<B> {
+    pub headers: Headers,
+    pub body: B,
 }
 
 /// Where an ICMPv6 message sits in a received frame, with the fields of the layers below it.
@@ -84,58 +98,56 @@ pub(crate) fn locate_icmpv6(frame: &[u8]) -> Result<Icmpv6InFrame<'_>, NotIcmpv6
     })
 }
 
-/// Why a frame is not a valid Neighbor Discovery message of the wanted type, as far as the
-/// receive checks that RFC 4861 section 7.1.1 (NS) and section 7.1.2 (NA) share go.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum NdiscError {
-    /// Not ICMPv6 (see [`NotIcmpv6::Other`]), or another ICMPv6 type.
-    OtherType,
-    Truncated,
-    Fragment,
-    HopLimit,
-    Checksum,
-    Code,
-    IcmpLength,
-    MulticastTarget,
-}
-
 /// Locates the ICMPv6 message of type `msg_type` and applies the shared checks in the RFC's
 /// order: hop limit 255, checksum (over the whole message, so before reading its body),
 /// code 0, ICMP length at least 24, target not multicast.
 pub(crate) fn validate_ndisc(
     frame: &[u8],
     msg_type: u8,
-) -> Result<(Headers, NdiscPacket<&[u8]>), NdiscError> {
+) -> Result<(Headers, NdiscPacket<&[u8]>), Invalid> {
     let located = locate_icmpv6(frame).map_err(|e| match e {
-        NotIcmpv6::Other => NdiscError::OtherType,
-        NotIcmpv6::Truncated => NdiscError::Truncated,
-        NotIcmpv6::Fragment => NdiscError::Fragment,
+        NotIcmpv6::Other => Invalid::OtherType,
+        NotIcmpv6::Truncated => Invalid::Truncated,
+        NotIcmpv6::Fragment => Invalid::Fragment,
     })?;
     if located.msg_type() != msg_type {
-        return Err(NdiscError::OtherType);
+        return Err(Invalid::OtherType);
     }
     let headers = located.headers;
     if headers.hop_limit != 255 {
-        return Err(NdiscError::HopLimit);
+        return Err(Invalid::HopLimit);
     }
     if !icmpv6::checksum_valid(&headers.ip_src, &headers.ip_dst, located.message) {
-        return Err(NdiscError::Checksum);
+        return Err(Invalid::Checksum);
     }
     if located.code() != 0 {
-        return Err(NdiscError::Code);
+        return Err(Invalid::Code);
     }
-    let packet = NdiscPacket::new_checked(located.message).map_err(|_| NdiscError::IcmpLength)?;
+    let packet = NdiscPacket::new_checked(located.message).map_err(|_| Invalid::IcmpLength)?;
     if packet.target().is_multicast() {
-        return Err(NdiscError::MulticastTarget);
+        return Err(Invalid::MulticastTarget);
     }
     Ok((headers, packet))
+}
+
+/// Writes `frame` (no extension headers, Traffic Class and Flow Label 0) with a correct
+/// checksum and returns its length. Every byte of that length is written, nothing after it.
+pub(crate) fn emit_frame<B: Body>(
+    frame: &NdiscFrame<B>,
+    buf: &mut [u8],
+) -> Result<usize, BufferTooSmall> {
+    let message_len = frame.body.message_len();
+    let mut message = emit_headers(&frame.headers, message_len, buf)?;
+    frame.body.emit(&mut message);
+    message.fill_checksum(&frame.headers.ip_src, &frame.headers.ip_dst);
+    Ok(ethernet::HEADER_LEN + ipv6::HEADER_LEN + message_len)
 }
 
 /// Writes the Ethernet and IPv6 headers for an ICMPv6 message of `message_len` bytes at the
 /// start of `buf` and returns the view of the message area (exactly `message_len` bytes),
 /// whose every byte the caller must write. No extension headers are emitted. `message_len`
 /// is at least the 24-byte NS/NA fixed part (the callers pass constants).
-pub(crate) fn emit_headers<'a>(
+fn emit_headers<'a>(
     headers: &Headers,
     message_len: usize,
     buf: &'a mut [u8],

@@ -25,17 +25,11 @@ pub mod field {
     pub const TYPE: usize = 0;
     pub const CODE: usize = 1;
     pub const CHECKSUM: Range<usize> = 2..4;
-    /// NS: reserved. NA: R, S, O flags in the top bits, then reserved (RFC 4861 section 4.4).
+    /// NS: reserved. NA: R, S, O flags in the top bits (`NaFlags`), then reserved (RFC 4861
+    /// section 4.4).
     pub const FLAGS_RESERVED: Range<usize> = 4..8;
     pub const TARGET: Range<usize> = 8..24;
     pub const OPTIONS: RangeFrom<usize> = 24..;
-}
-
-/// NA flag bits in the first octet after the checksum (RFC 4861 section 4.4).
-pub mod na_flags {
-    pub const ROUTER: u8 = 0x80;
-    pub const SOLICITED: u8 = 0x40;
-    pub const OVERRIDE: u8 = 0x20;
 }
 
 /// Neighbor Discovery option types (RFC 4861 section 4.6).
@@ -220,6 +214,7 @@ pub fn emit_lladdr_option(kind: u8, addr: EthernetAddress, buf: &mut [u8]) {
 mod tests {
     use super::*;
     use crate::wire::fixtures;
+    use crate::wire::NaFlags;
 
     /// (src, dst, ICMPv6 message) of a fixture without extension headers.
     fn split(frame: &[u8]) -> (Ipv6Addr, Ipv6Addr, &[u8]) {
@@ -274,7 +269,10 @@ mod tests {
         assert_eq!(na.msg_type(), TYPE_NEIGHBOR_ADVERTISEMENT);
         assert_eq!(na.code(), 0);
         assert_eq!(na.checksum(), 0x8a4d);
-        assert_eq!(na.flags(), na_flags::SOLICITED | na_flags::OVERRIDE);
+        assert_eq!(
+            na.flags(),
+            NaFlags::SOLICITED.with(NaFlags::OVERRIDE, true).octet()
+        );
         assert_eq!(
             na.target(),
             Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0xb)
@@ -293,7 +291,7 @@ mod tests {
         let mut out = NdiscPacket::new_checked(&mut buf[..]).unwrap();
         out.set_msg_type(TYPE_NEIGHBOR_ADVERTISEMENT);
         out.set_code(0);
-        out.set_flags(na_flags::SOLICITED | na_flags::OVERRIDE);
+        out.set_flags(NaFlags::SOLICITED.with(NaFlags::OVERRIDE, true).octet());
         out.set_target(&src);
         emit_lladdr_option(
             option_type::TARGET_LINK_LAYER_ADDRESS,

@@ -1,12 +1,10 @@
 //! Neighbor Advertisement frames: emission (what the daemon sends) and receive validation
-//! (RFC 4861 section 7.1.2, for tests and the lab's capture checks).
+//! (RFC 4861 section 7.1.2, for tests, the load generator and the lab's capture checks).
 
-use std::net::Ipv6Addr;
-
-use super::ethernet::{self, EthernetAddress};
-use super::frame::{emit_headers, validate_ndisc, Headers, NdiscError};
-use super::icmpv6::{self, na_flags, option_type, TYPE_NEIGHBOR_ADVERTISEMENT};
-use super::{ipv6, BufferTooSmall};
+use super::frame::{emit_frame, validate_ndisc, NdiscFrame};
+use super::icmpv6::{self, NdiscPacket, TYPE_NEIGHBOR_ADVERTISEMENT};
+use super::ndisc::{NaFlags, NaRepr};
+use super::{ethernet, ipv6, BufferTooSmall, Invalid};
 
 /// Frame length of the NA we send: Ethernet, IPv6, NA, Target Link-Layer Address option.
 pub const NA_FRAME_LEN: usize = ethernet::HEADER_LEN
@@ -14,153 +12,33 @@ pub const NA_FRAME_LEN: usize = ethernet::HEADER_LEN
     + icmpv6::NDISC_LEN
     + icmpv6::ETHERNET_LLADDR_OPTION_LEN;
 
-/// Neighbor Advertisement to send (RFC 4861 section 4.4), always with a Target Link-Layer
-/// Address option.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NaFrame {
-    pub eth_src: EthernetAddress,
-    pub eth_dst: EthernetAddress,
-    pub ip_src: Ipv6Addr,
-    pub ip_dst: Ipv6Addr,
-    pub target: Ipv6Addr,
-    pub router: bool,
-    pub solicited: bool,
-    pub override_flag: bool,
-    pub target_lladdr: EthernetAddress,
-}
+/// A Neighbor Advertisement in an Ethernet frame, received or to send.
+pub type NaFrame = NdiscFrame<NaRepr>;
 
-/// Writes the NA with hop limit 255 (RFC 4861 section 7.1.2 makes receivers drop anything
-/// else), Traffic Class and Flow Label 0, and a correct checksum. Writes exactly
-/// [`NA_FRAME_LEN`] bytes, every one of them, and returns that length.
+/// Writes the NA (no extension headers, Traffic Class and Flow Label 0) with its headers'
+/// hop limit, a correct checksum and a Target Link-Layer Address option when
+/// `target_lladdr` is set. Returns the frame length: [`NA_FRAME_LEN`] with the option, 78
+/// without. Every byte of that length is written.
 pub fn emit_na(na: &NaFrame, buf: &mut [u8]) -> Result<usize, BufferTooSmall> {
-    let headers = Headers {
-        eth_src: na.eth_src,
-        eth_dst: na.eth_dst,
-        ip_src: na.ip_src,
-        ip_dst: na.ip_dst,
-        hop_limit: 255,
-    };
-    let message_len = icmpv6::NDISC_LEN + icmpv6::ETHERNET_LLADDR_OPTION_LEN;
-    let mut message = emit_headers(&headers, message_len, buf)?;
-    message.set_msg_type(TYPE_NEIGHBOR_ADVERTISEMENT);
-    message.set_code(0);
-    let mut flags = 0;
-    if na.router {
-        flags |= na_flags::ROUTER;
-    }
-    if na.solicited {
-        flags |= na_flags::SOLICITED;
-    }
-    if na.override_flag {
-        flags |= na_flags::OVERRIDE;
-    }
-    message.set_flags(flags);
-    message.set_target(&na.target);
-    icmpv6::emit_lladdr_option(
-        option_type::TARGET_LINK_LAYER_ADDRESS,
-        na.target_lladdr,
-        message.options_mut(),
-    );
-    message.fill_checksum(&na.ip_src, &na.ip_dst);
-    Ok(NA_FRAME_LEN)
-}
-
-/// A validated Neighbor Advertisement as received. Unlike [`NaFrame`] the Target Link-Layer
-/// Address option may be absent: Linux leaves it out of answers to unicast NS.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ReceivedNa {
-    pub eth_src: EthernetAddress,
-    pub eth_dst: EthernetAddress,
-    pub ip_src: Ipv6Addr,
-    pub ip_dst: Ipv6Addr,
-    pub target: Ipv6Addr,
-    pub router: bool,
-    pub solicited: bool,
-    pub override_flag: bool,
-    /// The first Target Link-Layer Address option, if any.
-    pub target_lladdr: Option<EthernetAddress>,
-}
-
-impl ReceivedNa {
-    /// The same NA as an [`NaFrame`], if it carried a Target Link-Layer Address option.
-    pub fn to_na_frame(self) -> Option<NaFrame> {
-        Some(NaFrame {
-            eth_src: self.eth_src,
-            eth_dst: self.eth_dst,
-            ip_src: self.ip_src,
-            ip_dst: self.ip_dst,
-            target: self.target,
-            router: self.router,
-            solicited: self.solicited,
-            override_flag: self.override_flag,
-            target_lladdr: self.target_lladdr?,
-        })
-    }
-}
-
-/// Why a frame is not a valid NA. The variants after `Fragment` are RFC 4861 section 7.1.2's
-/// checks, in the RFC's order, which is also the order `parse_na` applies them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum InvalidNa {
-    /// Not an IPv6 ICMPv6 Neighbor Advertisement (type 136) at all.
-    NotNa,
-    /// The frame is shorter than a header or a length field says.
-    Truncated,
-    /// An IPv6 Fragment header (RFC 6980 section 5).
-    Fragment,
-    /// IPv6 Hop Limit is not 255.
-    HopLimit,
-    /// The ICMPv6 checksum fails.
-    Checksum,
-    /// ICMPv6 Code is not 0.
-    Code,
-    /// The ICMPv6 message is shorter than 24 octets.
-    IcmpLength,
-    /// The Target Address is a multicast address.
-    MulticastTarget,
-    /// Sent to a multicast address with the Solicited flag set.
-    SolicitedMulticast,
-    /// An option has Length 0, runs past the message, or is a link-layer address option of
-    /// another size than Ethernet's 8 octets.
-    OptionLength,
+    emit_frame(na, buf)
 }
 
 /// Parses and validates a Neighbor Advertisement; `frame` starts at the Ethernet header.
 /// Framing is checked as in [`super::parse_ns`], then RFC 4861 section 7.1.2 in the RFC's
 /// order: `HopLimit`, `Checksum`, `Code`, `IcmpLength`, `MulticastTarget`,
 /// `SolicitedMulticast`, `OptionLength`.
-pub fn parse_na(frame: &[u8]) -> Result<ReceivedNa, InvalidNa> {
-    let (headers, na) =
-        validate_ndisc(frame, TYPE_NEIGHBOR_ADVERTISEMENT).map_err(|e| match e {
-            NdiscError::OtherType => InvalidNa::NotNa,
-            NdiscError::Truncated => InvalidNa::Truncated,
-            NdiscError::Fragment => InvalidNa::Fragment,
-            NdiscError::HopLimit => InvalidNa::HopLimit,
-            NdiscError::Checksum => InvalidNa::Checksum,
-            NdiscError::Code => InvalidNa::Code,
-            NdiscError::IcmpLength => InvalidNa::IcmpLength,
-            NdiscError::MulticastTarget => InvalidNa::MulticastTarget,
-        })?;
-    let target = na.target();
-    let flags = na.flags();
-    let solicited = flags & na_flags::SOLICITED != 0;
-    if solicited && headers.ip_dst.is_multicast() {
-        return Err(InvalidNa::SolicitedMulticast);
+pub fn parse_na(frame: &[u8]) -> Result<NaFrame, Invalid> {
+    let (headers, packet) = validate_ndisc(frame, TYPE_NEIGHBOR_ADVERTISEMENT)?;
+    if solicited(&packet) && headers.ip_dst.is_multicast() {
+        return Err(Invalid::SolicitedMulticast);
     }
-    let target_lladdr =
-        icmpv6::find_lladdr_option(na.options(), option_type::TARGET_LINK_LAYER_ADDRESS)
-            .map_err(|_| InvalidNa::OptionLength)?;
-    Ok(ReceivedNa {
-        eth_src: headers.eth_src,
-        eth_dst: headers.eth_dst,
-        ip_src: headers.ip_src,
-        ip_dst: headers.ip_dst,
-        target,
-        router: flags & na_flags::ROUTER != 0,
-        solicited,
-        override_flag: flags & na_flags::OVERRIDE != 0,
-        target_lladdr,
-    })
+    let body = NaRepr::parse(&packet)?;
+    Ok(NaFrame { headers, body })
+}
+
+/// The S flag, read before the options are: the RFC checks it first.
+fn solicited(packet: &NdiscPacket<&[u8]>) -> bool {
+    NaFlags::from_octet(packet.flags()).contains(NaFlags::SOLICITED)
 }
 
 #[cfg(test)]
@@ -170,35 +48,63 @@ mod tests {
         self, ip, mutated, set_payload_len, with_extension_header, MAC_A, MAC_B,
     };
     use crate::wire::ipv6::next_header;
+    use crate::wire::{EthernetAddress, Headers};
+
+    /// An NA with hop limit 255, as every valid one has.
+    fn na(
+        (eth_src, eth_dst): (EthernetAddress, EthernetAddress),
+        (ip_src, ip_dst): (&str, &str),
+        flags: NaFlags,
+        target: &str,
+        target_lladdr: Option<EthernetAddress>,
+    ) -> NaFrame {
+        NaFrame {
+            headers: Headers {
+                eth_src,
+                eth_dst,
+                ip_src: ip(ip_src),
+                ip_dst: ip(ip_dst),
+                hop_limit: 255,
+            },
+            body: NaRepr {
+                flags,
+                target: ip(target),
+                target_lladdr,
+            },
+        }
+    }
 
     /// The NA B's kernel sent (fixture NA_SOLICITED), written out field by field.
     fn kernel_solicited_na() -> NaFrame {
-        NaFrame {
-            eth_src: MAC_B,
-            eth_dst: MAC_A,
-            ip_src: ip("2001:db8::b"),
-            ip_dst: ip("2001:db8::a"),
-            target: ip("2001:db8::b"),
-            router: false,
-            solicited: true,
-            override_flag: true,
-            target_lladdr: MAC_B,
-        }
+        na(
+            (MAC_B, MAC_A),
+            ("2001:db8::b", "2001:db8::a"),
+            NaFlags::SOLICITED.with(NaFlags::OVERRIDE, true),
+            "2001:db8::b",
+            Some(MAC_B),
+        )
     }
 
     /// The NA A's kernel sent to defend its address against DAD (fixture NA_DAD_DEFENCE).
     fn kernel_dad_defence_na() -> NaFrame {
-        NaFrame {
-            eth_src: MAC_A,
-            eth_dst: EthernetAddress([0x33, 0x33, 0, 0, 0, 1]),
-            ip_src: ip("2001:db8::a"),
-            ip_dst: ip("ff02::1"),
-            target: ip("2001:db8::a"),
-            router: false,
-            solicited: false,
-            override_flag: true,
-            target_lladdr: MAC_A,
-        }
+        na(
+            (MAC_A, EthernetAddress([0x33, 0x33, 0, 0, 0, 1])),
+            ("2001:db8::a", "ff02::1"),
+            NaFlags::OVERRIDE,
+            "2001:db8::a",
+            Some(MAC_A),
+        )
+    }
+
+    /// B's kernel's answer to a unicast NS: no Target Link-Layer Address option.
+    fn kernel_unicast_na() -> NaFrame {
+        na(
+            (MAC_B, MAC_A),
+            ("2001:db8::b", "fe80::ff:fe00:a"),
+            NaFlags::SOLICITED,
+            "2001:db8::b",
+            None,
+        )
     }
 
     #[test]
@@ -206,12 +112,14 @@ mod tests {
         for (na, expected) in [
             (kernel_solicited_na(), fixtures::NA_SOLICITED),
             (kernel_dad_defence_na(), fixtures::NA_DAD_DEFENCE),
+            (kernel_unicast_na(), fixtures::NA_UNICAST_NO_TLLA),
         ] {
+            let len = expected.len();
             for garbage in [0x2a, 0xd5, 0x00, 0xff] {
                 let mut buf = [garbage; 128];
-                assert_eq!(emit_na(&na, &mut buf), Ok(NA_FRAME_LEN));
-                assert_eq!(&buf[..NA_FRAME_LEN], expected);
-                assert!(buf[NA_FRAME_LEN..].iter().all(|&b| b == garbage));
+                assert_eq!(emit_na(&na, &mut buf), Ok(len));
+                assert_eq!(&buf[..len], expected);
+                assert!(buf[len..].iter().all(|&b| b == garbage));
             }
         }
     }
@@ -223,59 +131,26 @@ mod tests {
 
     #[test]
     fn parses_kernel_advertisements() {
-        let to_received = |na: NaFrame| ReceivedNa {
-            eth_src: na.eth_src,
-            eth_dst: na.eth_dst,
-            ip_src: na.ip_src,
-            ip_dst: na.ip_dst,
-            target: na.target,
-            router: na.router,
-            solicited: na.solicited,
-            override_flag: na.override_flag,
-            target_lladdr: Some(na.target_lladdr),
-        };
-        assert_eq!(
-            parse_na(fixtures::NA_SOLICITED),
-            Ok(to_received(kernel_solicited_na()))
-        );
+        assert_eq!(parse_na(fixtures::NA_SOLICITED), Ok(kernel_solicited_na()));
         assert_eq!(
             parse_na(fixtures::NA_DAD_DEFENCE),
-            Ok(to_received(kernel_dad_defence_na()))
+            Ok(kernel_dad_defence_na())
         );
-        let without_tlla = parse_na(fixtures::NA_UNICAST_NO_TLLA).unwrap();
         assert_eq!(
-            without_tlla,
-            ReceivedNa {
-                eth_src: MAC_B,
-                eth_dst: MAC_A,
-                ip_src: ip("2001:db8::b"),
-                ip_dst: ip("fe80::ff:fe00:a"),
-                target: ip("2001:db8::b"),
-                router: false,
-                solicited: true,
-                override_flag: false,
-                target_lladdr: None,
-            }
+            parse_na(fixtures::NA_UNICAST_NO_TLLA),
+            Ok(kernel_unicast_na())
         );
-        assert_eq!(without_tlla.to_na_frame(), None);
     }
 
     #[test]
     fn every_flag_combination_round_trips() {
         for bits in 0..8u8 {
-            let na = NaFrame {
-                router: bits & 1 != 0,
-                solicited: bits & 2 != 0,
-                override_flag: bits & 4 != 0,
-                ..kernel_solicited_na()
-            };
+            let mut na = kernel_solicited_na();
+            na.body.flags = NaFlags::from_octet(bits << 5);
             let mut buf = [0x2a; NA_FRAME_LEN];
             emit_na(&na, &mut buf).unwrap();
-            let flags = (u8::from(na.router) << 7)
-                | (u8::from(na.solicited) << 6)
-                | (u8::from(na.override_flag) << 5);
-            assert_eq!(&buf[58..62], &[flags, 0, 0, 0]);
-            assert_eq!(parse_na(&buf).unwrap().to_na_frame(), Some(na));
+            assert_eq!(&buf[58..62], &[bits << 5, 0, 0, 0]);
+            assert_eq!(parse_na(&buf), Ok(na));
         }
     }
 
@@ -302,7 +177,7 @@ mod tests {
             fixtures::NS_DAD,
             fixtures::NS_UNICAST_NUD,
         ] {
-            assert_eq!(parse_na(frame), Err(InvalidNa::NotNa));
+            assert_eq!(parse_na(frame), Err(Invalid::OtherType));
         }
     }
 
@@ -311,53 +186,59 @@ mod tests {
         let na = fixtures::NA_SOLICITED;
         let dad = fixtures::NA_DAD_DEFENCE;
         let cases = [
-            ("ethertype", InvalidNa::NotNa, mutated(na, |f| f[13] = 0)),
-            ("echo reply", InvalidNa::NotNa, mutated(na, |f| f[54] = 129)),
-            ("cut", InvalidNa::Truncated, na[..60].to_vec()),
+            ("ethertype", Invalid::OtherType, mutated(na, |f| f[13] = 0)),
+            (
+                "echo reply",
+                Invalid::OtherType,
+                mutated(na, |f| f[54] = 129),
+            ),
+            ("cut", Invalid::Truncated, na[..60].to_vec()),
             (
                 "fragment",
-                InvalidNa::Fragment,
+                Invalid::Fragment,
                 with_extension_header(na, next_header::FRAGMENT, &[0; 8]),
             ),
-            (
-                "hop limit",
-                InvalidNa::HopLimit,
-                mutated(na, |f| f[21] = 64),
-            ),
-            ("checksum", InvalidNa::Checksum, {
+            ("hop limit", Invalid::HopLimit, mutated(na, |f| f[21] = 64)),
+            ("checksum", Invalid::Checksum, {
                 let mut f = na.to_vec();
                 f[58] ^= 0x80;
                 f
             }),
-            ("code", InvalidNa::Code, mutated(na, |f| f[55] = 3)),
+            ("code", Invalid::Code, mutated(na, |f| f[55] = 3)),
             (
                 "length",
-                InvalidNa::IcmpLength,
+                Invalid::IcmpLength,
                 mutated(na, |f| set_payload_len(f, 16)),
             ),
             (
                 "multicast target",
-                InvalidNa::MulticastTarget,
+                Invalid::MulticastTarget,
                 mutated(na, |f| f[62..78].copy_from_slice(&ip("ff02::1").octets())),
             ),
             (
                 "solicited to ff02::1",
-                InvalidNa::SolicitedMulticast,
+                Invalid::SolicitedMulticast,
                 mutated(dad, |f| f[58] |= 0x40),
             ),
             (
                 "option length 0",
-                InvalidNa::OptionLength,
+                Invalid::OptionLength,
                 mutated(na, |f| f[79] = 0),
             ),
             (
                 "option past end",
-                InvalidNa::OptionLength,
+                Invalid::OptionLength,
                 mutated(na, |f| f[79] = 2),
             ),
         ];
-        for (name, expected, frame) in cases {
-            assert_eq!(parse_na(&frame), Err(expected), "{name}");
+        for (name, expected, frame) in &cases {
+            assert_eq!(parse_na(frame), Err(*expected), "{name}");
+        }
+        for &variant in Invalid::NA {
+            assert!(
+                cases.iter().any(|(_, expected, _)| *expected == variant),
+                "{variant:?} has no test case"
+            );
         }
     }
 
