@@ -178,7 +178,7 @@ fn probe_answers_once_the_host_answers_and_never_for_an_absent_one() {
     assert!(
         responder
             .wait_for(
-                |l| l.contains(&format!("target={HOST_ADDR}")) && l.contains("probe=Send"),
+                |l| l.contains(&format!("target={HOST_ADDR}")) && l.contains("probe=sent"),
                 ANSWER_LIMIT
             )
             .is_some(),

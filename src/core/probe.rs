@@ -49,6 +49,19 @@ pub enum ProbeDecision {
     RateLimited,
 }
 
+impl ProbeDecision {
+    /// For the `-v` log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeDecision::Send => "sent",
+            ProbeDecision::Pending(ProbeState::InFlight) => "in_flight",
+            ProbeDecision::Pending(ProbeState::Unanswered) => "unanswered",
+            ProbeDecision::Full => "table_full",
+            ProbeDecision::RateLimited => "rate_limited",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ProbeCounters {
     pub sent: u64,

@@ -336,9 +336,10 @@ impl Uplink {
                         }
                         if verbose {
                             log_info!(
-                                "drop device={device} reason=unknown_host target={} from={} probe={decision:?}",
+                                "drop device={device} reason=unknown_host target={} from={} probe={}",
                                 ns.body.target,
-                                ns.headers.ip_src
+                                ns.headers.ip_src,
+                                decision.as_str()
                             );
                         }
                     }
