@@ -8,6 +8,28 @@
  * 'uplink' section per device the solicitations arrive on. Option names and defaults are
  * the daemon's; `ndpresponder check` on the router reports anything it refuses.
  */
+
+function downstreams(section, section_id) {
+	var v = section.formvalue(section_id, 'downstream');
+
+	return Array.isArray(v) ? v : (v != null && v !== '') ? [ v ] : [];
+}
+
+/*
+ * A rule across options, checked when the dialog is saved, as the daemon checks it when
+ * it reads the file: validate() only ever sees the one value being typed into a list, so
+ * the rule wraps the option's parse() and refuses the save with the daemon's reason.
+ */
+function rule(option, check) {
+	var parse = option.parse;
+
+	option.parse = function(section_id) {
+		var err = check.call(this, section_id);
+
+		return err ? Promise.reject(new TypeError(err)) : parse.apply(this, arguments);
+	};
+}
+
 return view.extend({
 	render: function() {
 		var m, s, o;
@@ -54,12 +76,45 @@ return view.extend({
 		o.optional = true;
 
 		o = s.option(form.DynamicList, 'prefix', _('Prefixes'),
-			_('IPv6 prefixes to answer for, e.g. 2001:db8:1:2::/112; a single address is written as /128.'));
+			_('IPv6 prefixes to answer for, e.g. 2001:db8:1:2::/112; a single address is written as /128. Not needed when downstream devices are given.'));
 		o.datatype = 'cidr6';
-		o.rmempty = false;
+		rule(o, function(section_id) {
+			var v = this.formvalue(section_id);
+
+			if ((!v || !v.length) && !downstreams(this.section, section_id).length)
+				return _('Give prefixes to answer for, downstream devices whose routes give them, or both.');
+		});
+
+		o = s.option(widgets.DeviceSelect, 'downstream', _('Downstream devices'),
+			_('Devices behind this host (br-lan, docker0): an address whose route leaves through one of them, and not through the uplink, is answered for. Followed live as routes change.'));
+		o.multiple = true;
+		o.noaliases = true;
+
+		o = s.option(form.ListValue, 'hosts', _('Hosts answered for'),
+			_('Which addresses of a range are answered for. Any: every address. Known: only hosts with a neighbour entry (or their own /128 route) on a downstream device, so random addresses cannot fill the upstream router\'s neighbour cache. Probe: as known, and an unknown address is first probed on the downstream device. Known and probe need a downstream device.'));
+		o.value('', _('Default: any for prefixes, known for routed ranges'));
+		o.value('any', _('Any address'));
+		o.value('known', _('Known hosts'));
+		o.value('probe', _('Known hosts, else probe'));
+		o.modalonly = true;
+		rule(o, function(section_id) {
+			var v = this.formvalue(section_id);
+
+			if ((v == 'known' || v == 'probe') && !downstreams(this.section, section_id).length)
+				return _('Hosts "known" and "probe" need at least one downstream device whose neighbours count.');
+		});
+
+		o = s.option(form.Flag, 'announce', _('Announce new hosts'),
+			_('When a host appears on a downstream device in a range, send an unsolicited advertisement for it on the uplink and a solicitation from it to the default router. Needs a downstream device.'));
+		o.default = o.disabled;
+		o.modalonly = true;
+		rule(o, function(section_id) {
+			if (this.formvalue(section_id) == this.enabled && !downstreams(this.section, section_id).length)
+				return _('Announcing needs at least one downstream device whose hosts it announces.');
+		});
 
 		o = s.option(form.DynamicList, 'exclude', _('Excludes'),
-			_('Prefixes inside the above never to answer for, e.g. the router\'s own address.'));
+			_('Prefixes never to answer for, in configured or routed ranges, e.g. the router\'s own address.'));
 		o.datatype = 'cidr6';
 		o.modalonly = true;
 

@@ -36,6 +36,8 @@ var dropLabels = {
 	own_address: _('Address of this host'),
 	out_of_range: _('Outside every prefix'),
 	excluded: _('Excluded'),
+	not_downstream: _('Route not via a downstream device'),
+	unknown_host: _('No such host known downstream'),
 	rate_limit: _('Uplink rate limit'),
 	source_rate_limit: _('Per-source rate limit')
 };
@@ -102,26 +104,85 @@ function dropChart(drops) {
 	}));
 }
 
+var hostsLabels = {
+	any: _('any address'),
+	known: _('known hosts'),
+	probe: _('known or probed hosts')
+};
+
+/* Where a range comes from, as status and explain name it. */
+function origin(r) {
+	if (r.origin == 'route')
+		return _('route via') + ' ' + r.device;
+
+	return r.origin == 'static' ? _('configured') : r.origin;
+}
+
+function renderRange(r) {
+	return E('div', { 'class': 'ndpr-range', 'data-origin': r.origin }, [
+		E('code', [ r.range ]), ' \u2014 ' + origin(r) + ', ' + (hostsLabels[r.hosts] || r.hosts)
+	]);
+}
+
+function renderDownstream(d) {
+	var note = d.present === false ? _('absent') : d.link_up === false ? _('down') : null;
+
+	return d.device + (note ? ' (' + note + ')' : '');
+}
+
+/* "sent 3, refused 1": the counters of a table, by the daemon's names, in this order. */
+function counts(table, labels) {
+	return Object.keys(labels).filter(function(k) { return table[k] != null; }).map(function(k) {
+		return labels[k] + ' ' + table[k];
+	}).join(', ');
+}
+
 function renderUplink(u) {
 	var c = u.counters || {},
 	    state = [ badge(stateLabels[u.state] || u.state, stateColors[u.state] || '#9e9e9e') ],
-	    ranges = (u.prefixes || []).map(function(p) { return E('div', [ p ]); });
+	    ranges = (u.ranges || []).map(renderRange),
+	    rows;
 
 	if (u.error)
 		state.push(' ', E('span', { 'class': 'ndpr-error' }, [ u.error ]));
+
+	if (u.ranges_not_shown)
+		ranges.push(E('div', [ _('and more routed ranges:') + ' ' + u.ranges_not_shown ]));
+
+	if (!ranges.length)
+		ranges.push(E('em', [ _('nothing yet') ]));
 
 	(u.excludes || []).forEach(function(p) {
 		ranges.push(E('div', [ _('except') + ' ' + p ]));
 	});
 
+	rows = [
+		row(_('State'), state),
+		row(_('Device'), u.device + (u.link_up === false ? ' (' + _('down') + ')' : '')),
+		row(_('Interface'), u.interface || '-'),
+		row(_('MAC address'), u.mac || '-'),
+		row(_('Answers for'), E('div', { 'class': 'ndpr-ranges' }, ranges))
+	];
+
+	if ((u.downstreams || []).length) {
+		rows.push(row(_('Downstream devices'), u.downstreams.map(renderDownstream).join(', ')));
+		rows.push(row(_('Known hosts downstream'), E('span', { 'class': 'ndpr-known' }, [ String(u.known_hosts || 0) ])));
+	}
+
+	if (u.probes)
+		rows.push(row(_('Probes'), E('span', { 'class': 'ndpr-probes' }, [ counts(u.probes, {
+			in_flight: _('in flight'), sent: _('sent'), answered: _('answered'),
+			unanswered: _('unanswered'), refused: _('refused')
+		}) ])));
+
+	if (u.announcements)
+		rows.push(row(_('Announcements'), E('span', { 'class': 'ndpr-announcements' }, [ counts(u.announcements, {
+			sent: _('sent'), refused: _('refused (over the rate)')
+		}) ])));
+
 	return E('div', { 'class': 'cbi-section ndpr-uplink', 'data-uplink': u.name }, [
 		E('h3', [ u.name + ' (' + u.device + ')' ]),
-		E('table', { 'class': 'table' }, [
-			row(_('State'), state),
-			row(_('Device'), u.device + (u.link_up === false ? ' (' + _('down') + ')' : '')),
-			row(_('Interface'), u.interface || '-'),
-			row(_('MAC address'), u.mac || '-'),
-			row(_('Answers for'), ranges),
+		E('table', { 'class': 'table' }, rows.concat([
 			row(_('Advertisements'), [
 				_('source') + ': ' + u.source + ', ' +
 				_('Router flag') + ': ' + (u.router ? _('on') : _('off')) + ', ' +
@@ -131,8 +192,16 @@ function renderUplink(u) {
 			row(_('Advertisements sent'), E('span', { 'class': 'ndpr-na' }, [ String(c.na_sent) ])),
 			row(_('Send errors'), String(c.send_errors)),
 			row(_('Dropped'), dropChart(c.drops))
-		])
+		]))
 	]);
+}
+
+/* "5 of 16384": a kernel table the daemon mirrors, with what did not fit. */
+function tableSize(t) {
+	if (!t)
+		return '-';
+
+	return t.count + ' ' + _('of') + ' ' + t.limit + (t.refused ? ', ' + t.refused + ' ' + _('left out (full)') : '');
 }
 
 function renderDaemon(st) {
@@ -141,7 +210,9 @@ function renderDaemon(st) {
 		row(_('Uptime'), formatUptime(st.uptime || 0)),
 		row(_('Service'), st.enabled ? _('enabled') : _('disabled in the global settings')),
 		row(_('Configuration'), st.config || '-'),
-		row(_('Reloads'), String(st.reloads || 0))
+		row(_('Reloads'), String(st.reloads || 0)),
+		row(_('Routes followed'), E('span', { 'class': 'ndpr-routes' }, [ tableSize(st.routes) ])),
+		row(_('Neighbour entries followed'), E('span', { 'class': 'ndpr-hosts' }, [ tableSize(st.hosts) ]))
 	];
 
 	if (st.config_error)
@@ -162,31 +233,34 @@ function renderStatus(st) {
 	return E('div', [ renderDaemon(st) ].concat(uplinks));
 }
 
-function renderExplanation(res) {
+/* The explain reply names the uplink's device and, for a routed range, the route's device
+ * under the same key; the uplink's device is taken from the last status instead. */
+function renderExplanation(res, devices) {
 	var list = res.uplinks || [];
 
 	if (!list.length)
 		return E('em', [ _('No uplink is configured.') ]);
 
-	return E('table', { 'class': 'table' }, [
+	return E('table', { 'class': 'table', 'data-address': res.address }, [
 		E('tr', { 'class': 'tr table-titles' }, [
 			E('th', { 'class': 'th' }, [ _('Uplink') ]),
 			E('th', { 'class': 'th' }, [ _('Answered') ]),
 			E('th', { 'class': 'th' }, [ _('Why') ]),
-			E('th', { 'class': 'th' }, [ _('Prefix') ]),
+			E('th', { 'class': 'th' }, [ _('Range') ]),
 			E('th', { 'class': 'th' }, [ _('Advertisement source') ])
 		])
 	].concat(list.map(function(u) {
-		var rule = u.rule || '-';
+		var rule = u.rule ? u.rule + ' \u2014 ' + origin(u) + ', ' + (hostsLabels[u.hosts] || u.hosts)
+			: u.route ? _('route') + ' ' + u.route : '-';
 
 		if (u.exclude)
 			rule += ' ' + _('except') + ' ' + u.exclude;
 
 		return E('tr', { 'class': 'tr ndpr-explained', 'data-uplink': u.name }, [
-			E('td', { 'class': 'td' }, [ u.name + ' (' + u.device + ')' ]),
+			E('td', { 'class': 'td' }, [ u.name + (devices[u.name] ? ' (' + devices[u.name] + ')' : '') ]),
 			E('td', { 'class': 'td ndpr-answers' }, [ u.answers ? badge(_('yes'), '#2e7d32') : badge(_('no'), '#c62828') ]),
 			E('td', { 'class': 'td ndpr-reason' }, [ u.reason ]),
-			E('td', { 'class': 'td' }, [ rule ]),
+			E('td', { 'class': 'td ndpr-rule' }, [ rule ]),
 			E('td', { 'class': 'td' }, [ u.answers ? u.na_source_for_global_ns : '-' ])
 		]);
 	})));
@@ -199,13 +273,16 @@ return view.extend({
 
 	handleExplain: function(ev) {
 		var address = document.getElementById('ndpr-explain-address').value.trim(),
-		    out = document.getElementById('ndpr-explain-result');
+		    out = document.getElementById('ndpr-explain-result'),
+		    devices = {};
 
 		if (!address)
 			return;
 
+		(this.status && this.status.uplinks || []).forEach(function(u) { devices[u.name] = u.device; });
+
 		return callExplain(address).then(function(res) {
-			dom.content(out, renderExplanation(res));
+			dom.content(out, renderExplanation(res, devices));
 		}, function(err) {
 			dom.content(out, E('p', { 'class': 'ndpr-error' }, [
 				_('Cannot explain this address:') + ' ' + err.message
@@ -216,11 +293,13 @@ return view.extend({
 	render: function(st) {
 		var live = E('div', { 'id': 'ndpr-status' }, [ renderStatus(st) ]);
 
-		poll.add(function() {
-			return callStatus().then(function(st) {
+		this.status = st;
+		poll.add(L.bind(function() {
+			return callStatus().then(L.bind(function(st) {
+				this.status = st;
 				dom.content(live, renderStatus(st));
-			});
-		});
+			}, this));
+		}, this));
 
 		return E('div', {}, [
 			E('h2', [ _('NDP Responder') ]),
