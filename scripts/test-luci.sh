@@ -18,7 +18,7 @@ python3 scripts/luci-pot.py --check
 
 # shellcheck source=scripts/common.sh
 . scripts/common.sh
-require "${LAB_TOOLS[@]}" ndisc6:ndisc6 chromium:chromium chromedriver:chromium-driver
+require "${LAB_TOOLS[@]}" ping:iputils-ping ndisc6:ndisc6 chromium:chromium chromedriver:chromium-driver
 venv_pip "$SELENIUM"
 
 cargo build --quiet --bin ndpresponder

@@ -7,8 +7,12 @@ app's views and the harness page and answers LuCI's /ubus JSON-RPC. Headless Chr
 driven by selenium, then: watches the status view pick up the counters of solicitations
 sent with ndisc6 in the lab, asks the explain box about addresses, gets an inline error
 for a bad prefix in the settings form, saves a change and checks the staged uci changes,
-applies it and sees the daemon answer for the new prefix. Screenshots of both views go to
-docs/. When an OpenWrt userland stage with uhttpd and rpcd is present (NDPR_OPENWRT_STAGE,
+applies it and sees the daemon answer for the new prefix. Then it follows the routes: a
+Docker-style bridge br-lan on the server routes a /80 with one host behind it, the form
+gives the uplink that downstream device (hosts 'known', announce on) and no prefix, and
+the status view shows the routed range with its origin, the known host and the
+announcements, the host answered on the wire and explain's reason for an address nobody
+has. Screenshots of both views go to docs/. When an OpenWrt userland stage with uhttpd and rpcd is present (NDPR_OPENWRT_STAGE,
 default /tmp/owrtreal/stage), everything runs a second time with the daemon on OpenWrt's
 ubusd and the page talking to OpenWrt's uhttpd and rpcd, the app's ACL file installed.
 The last line is "luci: N passed, N failed"; the exit status is 1 on any failure.
@@ -48,6 +52,14 @@ EXCLUDED = "2001:db8:1:2::1:1"
 OWN = "2001:db8:1:2::100"
 PREFIX = "2001:db8:1:2::1:0/112"
 NEW_PREFIX = "2001:db8:1:2::2:0/112"
+# The range the server routes out of its bridge br-lan, as Docker does for a network's
+# subnet: the server's address on it, a host (container) behind it, an address nobody has.
+DOWNSTREAM = "br-lan"
+ROUTED = "2001:db8:1:2:d0c::/80"
+GATEWAY = "2001:db8:1:2:d0c::1"
+HOST = "2001:db8:1:2:d0c::5"
+NOBODY = "2001:db8:1:2:d0c::99"
+HOST_NS = f"ndpl-{PID}-h"
 
 UCI_NDPRESPONDER = f"""config ndpresponder 'main'
 	option enabled '1'
@@ -115,7 +127,8 @@ def wait_for(what, predicate, timeout=10.0, interval=0.2):
 
 
 def preflight(binary):
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER, shutil.which("ndisc6"), shutil.which("ip"))
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER, shutil.which("ndisc6"), shutil.which("ip"),
+                           shutil.which("ping"))
                if not p or not os.access(p, os.X_OK)]
     if not Path(binary).is_file():
         missing.append(binary)
@@ -129,7 +142,7 @@ def preflight(binary):
 
 
 def lab_up():
-    for ns in (ROUTER_NS, SERVER_NS):
+    for ns in (ROUTER_NS, SERVER_NS, HOST_NS):
         run("ip", "netns", "add", ns)
         run("ip", "-n", ns, "link", "set", "lo", "up")
         # No DAD (addresses usable at once), no router advertisements.
@@ -143,10 +156,21 @@ def lab_up():
     run("ip", "-n", SERVER_NS, "addr", "add", f"{OWN}/64", "dev", "wan0")
     run("ip", "-n", ROUTER_NS, "link", "set", "r-eth0", "up")
     run("ip", "-n", SERVER_NS, "link", "set", "wan0", "up")
+    # The downstream network: a bridge with the gateway address (so the kernel routes the
+    # /80 out of it) and a host namespace plugged into it by a veth.
+    run("ip", "-n", SERVER_NS, "link", "add", DOWNSTREAM, "type", "bridge", "mcast_snooping", "0")
+    run("ip", "-n", SERVER_NS, "link", "set", DOWNSTREAM, "up")
+    run("ip", "-n", SERVER_NS, "addr", "add", f"{GATEWAY}/80", "dev", DOWNSTREAM, "nodad")
+    run("ip", "-n", SERVER_NS, "link", "add", "vh-host", "type", "veth", "peer", "name", "eth0",
+        "netns", HOST_NS)
+    run("ip", "-n", SERVER_NS, "link", "set", "vh-host", "master", DOWNSTREAM, "up")
+    run("ip", "-n", HOST_NS, "link", "set", "eth0", "up")
+    run("ip", "-n", HOST_NS, "addr", "add", f"{HOST}/80", "dev", "eth0", "nodad")
+    run("ip", "-n", HOST_NS, "route", "add", "default", "via", GATEWAY)
 
 
 def lab_down():
-    for ns in (ROUTER_NS, SERVER_NS):
+    for ns in (ROUTER_NS, SERVER_NS, HOST_NS):
         subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=30)
 
 
@@ -175,14 +199,25 @@ def page_errors(driver):
 
 
 def screenshot(driver, name):
-    """The whole page, not just the window (Chromium's DevTools capture beyond the viewport)."""
+    """The whole page, not just the window (Chromium's DevTools capture beyond the viewport).
+    An open dialog taller than the window is laid out in the page for the capture, since
+    its fixed overlay would otherwise cut it at the window's height."""
     import base64
 
-    driver.execute_script("window.scrollTo(0, 0)")
+    driver.execute_script("""
+        window.scrollTo(0, 0);
+        var o = document.getElementById('modal_overlay');
+        if (o) {
+            o.scrollTop = 0;
+            o.style.position = 'absolute';
+            o.style.bottom = 'auto';
+            o.style.minHeight = '100%';
+        }""")
     size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
     shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
         "format": "png", "captureBeyondViewport": True,
         "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}})
+    driver.execute_script("var o = document.getElementById('modal_overlay'); if (o) o.removeAttribute('style');")
     path = DOCS / name
     path.write_bytes(base64.b64decode(shot["data"]))
     return path
@@ -278,8 +313,6 @@ def test_status(driver, router):
           and PREFIX in res.text and "covered" in res.text, res and res.text)
     errors = page_errors(driver)
     check("status view: no page errors", not errors, str(errors))
-    if router.screenshots:
-        check("screenshot docs/luci-status.png", screenshot(driver, "luci-status.png").stat().st_size > 10000)
 
 
 def test_settings(driver, router):
@@ -358,6 +391,145 @@ def test_settings(driver, router):
           and applied["uplinks"][0]["rate_limit"] == 500, json.dumps(applied))
     check("the new prefix is answered on the wire", wait_for("answer for the new prefix",
                                                              lambda: solicit(OUT_OF_RANGE), timeout=5))
+
+
+def test_follow_settings(driver, router):
+    """The uplink follows br-lan's routes instead of a prefix: the dialog's new options with
+    the daemon's defaults, its refusal of an uplink with neither, the staged changes."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    driver.get(router.url + "&view=ndpresponder/settings")
+    wait_for("settings form", lambda: driver.find_element(By.CSS_SELECTOR, "#view[data-ready] .cbi-map"))
+    row = lambda: driver.find_element(By.CSS_SELECTOR, "tr[data-sid=wan]")  # noqa: E731
+    row().find_element(By.CSS_SELECTOR, ".cbi-button-edit").click()
+    modal = wait_for("edit dialog", lambda: driver.find_element(By.CSS_SELECTOR, "#modal_overlay .modal"))
+    downstream = modal.find_element(By.CSS_SELECTOR, "[data-name=downstream]")
+    offered = [d.get_attribute("data-value") for d in downstream.find_elements(By.CSS_SELECTOR, ".cbi-device")]
+    # Without luci-rpc (OpenWrt's own rpcd alone) there is no device list to offer.
+    check("downstream: the lab's devices offered, none chosen" if router.has_luci_rpc
+          else "downstream: nothing chosen",
+          (DOWNSTREAM in offered and "lo" not in offered or not router.has_luci_rpc)
+          and not downstream.find_elements(By.CSS_SELECTOR, "input:checked"), str(offered))
+    hosts = Select(modal.find_element(By.CSS_SELECTOR, "[data-name=hosts] select"))
+    words = [o.get_attribute("value") for o in hosts.options]
+    check("hosts: unset (each origin's default) and the daemon's three words",
+          words == ["", "any", "known", "probe"] and hosts.first_selected_option.get_attribute("value") == "",
+          str(words))
+    announce = modal.find_element(By.CSS_SELECTOR, "[data-name=announce] input[type=checkbox]")
+    check("announce: off, the daemon's default", not announce.is_selected())
+
+    for remove in modal.find_elements(By.CSS_SELECTOR, "[data-name=prefix] .item .remove"):
+        remove.click()
+    modal.find_element(By.CSS_SELECTOR, ".cbi-button-positive").click()
+    refused = wait_for("the refusal", lambda: driver.find_element(By.CSS_SELECTOR, ".save-error").text)
+    check("neither prefix nor downstream device: the dialog refuses to save, saying why",
+          refused and "downstream devices" in refused and driver.find_elements(By.ID, "modal_overlay"), refused)
+
+    if router.has_luci_rpc:
+        downstream.find_element(By.CSS_SELECTOR, f".cbi-device[data-value='{DOWNSTREAM}'] input").click()
+    else:
+        downstream.find_element(By.CSS_SELECTOR, ".create-item-input").send_keys(DOWNSTREAM, Keys.ENTER)
+    hosts.select_by_value("known")
+    announce.click()
+    if router.screenshots:
+        check("screenshot docs/luci-settings-downstream.png",
+              screenshot(driver, "luci-settings-downstream.png").stat().st_size > 10000)
+    modal.find_element(By.CSS_SELECTOR, ".cbi-button-positive").click()
+    check("a downstream device without a prefix is saved", wait_for("dialog to close", lambda: not driver.find_elements(
+        By.ID, "modal_overlay") and True))
+    check("grid shows the downstream device", DOWNSTREAM in row().text, row().text)
+
+    sid = driver.execute_script("return L.env.sessionid")
+    staged = lambda: rpc(router.base, sid, "uci", "changes", {"config": "ndpresponder"})  # noqa: E731
+    driver.find_element(By.CSS_SELECTOR, ".cbi-page-actions .cbi-button-save").click()
+    expected = [["list-add", "wan", "downstream", DOWNSTREAM], ["set", "wan", "hosts", "known"],
+                ["set", "wan", "announce", "1"], ["remove", "wan", "prefix"]]
+    # Save makes two calls (set, then delete); wait for both before looking.
+    changes = wait_for("uci changes", lambda: (lambda c: c if len(c) >= len(expected) else None)(
+        staged()[1]["changes"])) or staged()[1]["changes"]
+    check("Save stages exactly the downstream, hosts and announce changes", changes == expected,
+          json.dumps(changes))
+    driver.find_element(By.CSS_SELECTOR, ".cbi-page-actions .cbi-button-apply").click()
+    check("Save & Apply: nothing left staged", wait_for("apply", lambda: staged() == [0, {"changes": []}]),
+          str(staged()))
+    text = router.config_text()
+    check("Save & Apply: the file holds the downstream, hosts and announce, no prefix",
+          all(s in text for s in (f"list downstream '{DOWNSTREAM}'", "option hosts 'known'", "option announce '1'"))
+          and "list prefix" not in text, text)
+    router.after_apply()
+    routed = {"range": ROUTED, "origin": "route", "device": DOWNSTREAM, "hosts": "known"}
+    applied = wait_for("the daemon to follow br-lan", lambda: (lambda st: st if st.get("reloads") == 2 and routed in st[
+        "uplinks"][0].get("ranges", []) else None)(router.status()))
+    check("the daemon reloaded and follows the route via br-lan", applied, json.dumps(router.status()))
+
+
+def test_follow_status(driver, router):
+    """The routed range on the status page with its origin, the host behind br-lan known,
+    answered and announced, and explain's reasons for the addresses it does not answer."""
+    from selenium.webdriver.common.by import By
+
+    check("the host behind br-lan reaches the server (its neighbour entry appears)",
+          run("ip", "netns", "exec", HOST_NS, "ping", "-6", "-n", "-c", "1", "-W", "2", GATEWAY,
+              check_rc=False).returncode == 0)
+    check("ndisc6: the known host answered, an address nobody has not",
+          wait_for("answer for the known host", lambda: solicit(HOST), timeout=5) and not solicit(NOBODY))
+    daemon = router.status()
+    u = daemon["uplinks"][0]
+    check("the daemon knows the host and announced it",
+          u.get("known_hosts") == 1 and u.get("announcements", {}).get("sent", 0) >= 1, json.dumps(u))
+
+    driver.get(router.url + "&view=ndpresponder/status")
+    check("status view renders", wait_for("status view", lambda: driver.find_element(
+        By.CSS_SELECTOR, "#view[data-ready] .ndpr-uplink[data-uplink=wan]")))
+    shown = wait_for("the routed range", lambda: driver.execute_script("""
+        var u = document.querySelector('.ndpr-uplink[data-uplink=wan]');
+        return {
+            ranges: [].map.call(u.querySelectorAll('.ndpr-range'), function (r) { return r.textContent; }),
+            known: u.querySelector('.ndpr-known').textContent,
+            announced: u.querySelector('.ndpr-announcements').textContent,
+            hosts: document.querySelector('.ndpr-hosts').textContent,
+            routes: document.querySelector('.ndpr-routes').textContent,
+            text: u.innerText
+        };"""))
+    shown = shown or {}
+    check("the routed range shown with its origin and hosts policy",
+          shown.get("ranges") == [f"{ROUTED} \u2014 route via {DOWNSTREAM}, known hosts"], str(shown.get("ranges")))
+    check("known hosts and announcements shown as the daemon counts them",
+          shown.get("known") == "1" and f"sent {u['announcements']['sent']}" in shown.get("announced", ""),
+          str(shown))
+    check("route and neighbour tables shown with their limits",
+          f"of {daemon['routes']['limit']}" in shown.get("routes", "")
+          and f"of {daemon['hosts']['limit']}" in shown.get("hosts", ""), str(shown))
+    check("the downstream device listed", f"Downstream devices\t{DOWNSTREAM}" in shown.get("text", ""),
+          shown.get("text"))
+    bars = wait_for("the unknown_host bar", lambda: driver.find_element(
+        By.CSS_SELECTOR, ".ndpr-uplink[data-uplink=wan] .ndpr-drop[data-reason=unknown_host]").text)
+    check("the NS for an unknown host counted under its label", bars and "No such host known downstream" in bars,
+          bars)
+
+    def explain(address):
+        box = driver.find_element(By.ID, "ndpr-explain-address")
+        box.clear()
+        box.send_keys(address)
+        driver.find_element(By.ID, "ndpr-explain-button").click()
+        return wait_for(f"explanation of {address}", lambda: (lambda r: r.text if address in r.get_attribute(
+            "data-address") else None)(driver.find_element(By.CSS_SELECTOR, "#ndpr-explain-result table")))
+
+    res = explain(NOBODY)
+    check("explain: an address nobody has in the routed range, the daemon's reason and the range's origin",
+          res and "no neighbour entry on a downstream device" in res and f"{ROUTED} \u2014 route via {DOWNSTREAM}"
+          in res and "wan (wan0)" in res, res)
+    res = explain(OUT_OF_RANGE)
+    check("explain: an address routed to the uplink", res and "route points at the uplink" in res, res)
+    res = explain(HOST)
+    check("explain: the known host answered", res and "covered" in res and "yes" in res, res)
+    res = explain(NOBODY)
+    errors = page_errors(driver)
+    check("status view: no page errors", not errors, str(errors))
+    if router.screenshots:
+        check("screenshot docs/luci-status.png", screenshot(driver, "luci-status.png").stat().st_size > 10000)
 
 
 def test_acl(router):
@@ -542,6 +714,8 @@ def suite(router, tmp):
     try:
         test_status(driver, router)
         test_settings(driver, router)
+        test_follow_settings(driver, router)
+        test_follow_status(driver, router)
     finally:
         driver.quit()
 

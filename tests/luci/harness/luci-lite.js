@@ -25,12 +25,16 @@
  *   ui       addNotification, showModal, hideModal
  *   form     Map, NamedSection, GridSection (rows of the non-modalonly options, editable
  *            ones as widgets, Edit/Delete per row, Add, an edit dialog with every option,
- *            modaltitle), Value, Flag, ListValue, DynamicList; default, rmempty, optional,
- *            placeholder, value(), editable, modalonly; datatypes 'cidr6' and 'uinteger'
- *            by LuCI's rules with an inline "Expecting: ..." error (others are refused);
- *            the options' parse rules of form.js (Flag removes its default when rmempty)
- *   tools.widgets  DeviceSelect (devices from luci-rpc getNetworkDevices, none without it),
- *            NetworkSelect (interface sections of the network config)
+ *            modaltitle; a refused save names the refusal's message), Value, Flag,
+ *            ListValue, DynamicList; default, rmempty, optional, placeholder, value(),
+ *            editable, modalonly; datatypes 'cidr6' and 'uinteger' by LuCI's rules with an
+ *            inline "Expecting: ..." error (others are refused); the options' parse rules
+ *            of form.js (Flag removes its default when rmempty), an option's parse() as a
+ *            method it may wrap; a section's formvalue(section_id, option)
+ *   tools.widgets  DeviceSelect (devices from luci-rpc getNetworkDevices, none without it,
+ *            lo left out; with multiple a checkbox per device, configured devices that are
+ *            absent kept, and unless nocreate a field to enter another name), NetworkSelect
+ *            (interface sections of the network config)
  */
 (function () {
 	'use strict';
@@ -564,6 +568,10 @@
 		parse: function (sid) {
 			return Promise.all(this.children.filter(function (o) { return o.nodes[sid]; })
 				.map(function (o) { return o.parse(sid); }));
+		},
+		formvalue: function (sid, option) {
+			var o = this.children.filter(function (c) { return c.option == option; })[0];
+			return o ? o.formvalue(sid) : null;
 		}
 	});
 
@@ -648,7 +656,8 @@
 					' ',
 					E('button', { 'class': 'cbi-button cbi-button-positive', 'click': function () {
 						self.parse(sid).then(close, function (e) {
-							ui.addNotification(null, E('p', [ _('Some fields are invalid, cannot save values!') ]), 'error');
+							ui.addNotification(null, E('div', [ E('p', [ _('Some fields are invalid, cannot save values!') ]),
+								E('p', { 'class': 'save-error' }, [ e.message ]) ]), 'error');
 						});
 					} }, [ _('Save') ])
 				])
@@ -718,8 +727,57 @@
 			return L.resolveDefault(rpcCall('luci-rpc', 'getNetworkDevices', {}), [ 4 ]).then(function (r) {
 				self.keylist = [];
 				self.vallist = [];
-				Object.keys((r[0] == 0 && r[1]) || {}).sort().forEach(function (d) { self.value(d); });
+				Object.keys((r[0] == 0 && r[1]) || {}).sort().forEach(function (d) {
+					if (d != 'lo')
+						self.value(d);
+				});
 			});
+		},
+		renderWidget: function (sid, v) {
+			if (!this.multiple)
+				return ListValue.prototype.renderWidget.call(this, sid, v);
+			var box = E('div', { 'class': 'cbi-device-multi' });
+			var add = function (name, checked) {
+				var cb = E('input', { 'type': 'checkbox', 'value': name });
+				cb.checked = checked;
+				box.insertBefore(E('label', { 'class': 'cbi-device', 'data-value': name }, [ cb, ' ' + name ]),
+					box.querySelector('.create-item'));
+			};
+			if (!this.nocreate) {
+				var input = E('input', { 'type': 'text', 'class': 'create-item-input', 'placeholder': _('custom') });
+				input.addEventListener('keydown', function (ev) {
+					var name = input.value.trim();
+					if (ev.key != 'Enter')
+						return;
+					ev.preventDefault();
+					if (name && !box.querySelector('[data-value="' + CSS.escape(name) + '"]'))
+						add(name, true);
+					input.value = '';
+				});
+				box.appendChild(E('div', { 'class': 'create-item' }, [ input ]));
+			}
+			var chosen = this.cfgvalue(sid), keys = this.keylist.slice();
+			chosen.forEach(function (d) {
+				if (keys.indexOf(d) < 0)
+					keys.push(d);
+			});
+			keys.forEach(function (d) { add(d, chosen.indexOf(d) >= 0); });
+			return box;
+		},
+		formvalue: function (sid) {
+			if (!this.multiple)
+				return ListValue.prototype.formvalue.call(this, sid);
+			var node = this.nodes[sid];
+			if (!node)
+				return this.cfgvalue(sid);
+			var vals = [];
+			node.querySelectorAll('.cbi-device input:checked').forEach(function (c) { vals.push(c.value); });
+			return vals;
+		},
+		cfgvalue: function (sid) {
+			if (!this.multiple)
+				return ListValue.prototype.cfgvalue.call(this, sid);
+			return DynamicList.prototype.cfgvalue.call(this, sid);
 		}
 	});
 	var NetworkSelect = ListValue.extend({
