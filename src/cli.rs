@@ -243,6 +243,7 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
                 interface: None,
                 prefixes: prefixes.clone(),
                 excludes: excludes.clone(),
+                prefix_from: Vec::new(),
                 source,
                 router,
                 override_flag,

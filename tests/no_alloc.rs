@@ -51,6 +51,7 @@ fn handling_a_frame_never_allocates() {
         interface: None,
         prefixes: vec!["2001:db8:1:2::/64".parse().unwrap()],
         excludes: vec!["2001:db8:1:2::1:0/112".parse().unwrap()],
+        prefix_from: Vec::new(),
         source: SourcePolicy::Auto,
         router: true,
         override_flag: false,

@@ -39,6 +39,7 @@ fn uplinks() -> [(UplinkConfig, Option<DropReason>); 3] {
             .map(|p| p.parse().expect("valid test prefix"))
             .collect(),
         excludes: vec!["2001:db8::ff00/120".parse().expect("valid test prefix")],
+        prefix_from: Vec::new(),
         source: SourcePolicy::Target,
         router: true,
         override_flag: false,

@@ -266,14 +266,20 @@ impl<'r> SectionReport<'r, '_> {
         let interface = self.single("interface").map(|(_, v)| v);
         let prefixes = self.prefixes("prefix");
         let excludes = self.prefixes("exclude");
-        if self.section.option("prefix").is_none() {
+        let prefix_from = self.interfaces("prefix_from");
+        if self.section.option("prefix").is_none() && self.section.option("prefix_from").is_none() {
             self.error(
                 self.section.line,
                 Some("prefix"),
-                "required option is missing (IPv6 prefixes to answer for)".to_string(),
+                "required option is missing (IPv6 prefixes to answer for, or prefix_from \
+                 naming netifd interfaces)"
+                    .to_string(),
             );
         }
-        self.check_excludes(&prefixes, &excludes);
+        // With prefix_from the ranges are known only at run time.
+        if prefix_from.is_empty() {
+            self.check_excludes(&prefixes, &excludes);
+        }
         let source = self.parsed("source", schema::SOURCE, values::source_policy);
         let router = self.parsed("router", schema::ROUTER, values::boolean);
         let override_flag = self.parsed("override", schema::OVERRIDE, values::boolean);
@@ -285,6 +291,7 @@ impl<'r> SectionReport<'r, '_> {
             interface,
             prefixes: prefixes.into_iter().map(|(net, _)| net).collect(),
             excludes: excludes.into_iter().map(|(net, _)| net).collect(),
+            prefix_from,
             source,
             router,
             override_flag,
@@ -292,6 +299,46 @@ impl<'r> SectionReport<'r, '_> {
             source_rate_limit: schema::rate_limit(source_rate),
         };
         Some((uplink, device_line))
+    }
+
+    /// `prefix_from` as `list` or `option`, items maybe space-separated: netifd interface
+    /// names (UCI section names: letters, digits, '_'; '-' is accepted for hand-made
+    /// dynamic interfaces), each once.
+    fn interfaces(&mut self, name: &str) -> Vec<String> {
+        let section: &'r Section = self.section;
+        let Some(option) = section.option(name) else {
+            return Vec::new();
+        };
+        let items: Vec<&str> = match &option.value {
+            Value::Single(v) => v.split_ascii_whitespace().collect(),
+            Value::List(items) => items
+                .iter()
+                .flat_map(|i| i.split_ascii_whitespace())
+                .collect(),
+        };
+        let line = option.line;
+        if items.is_empty() {
+            self.error(line, Some(name), "is empty".to_string());
+        }
+        let mut names: Vec<String> = Vec::new();
+        for item in items {
+            let valid = item.len() <= 64
+                && item
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if !valid {
+                self.error(
+                    line,
+                    Some(name),
+                    format!("'{item}' is not a netifd interface name (letters, digits, '_')"),
+                );
+            } else if names.iter().any(|n| n == item) {
+                self.warning(line, Some(name), format!("'{item}' is listed twice"));
+            } else {
+                names.push(item.to_string());
+            }
+        }
+        names
     }
 
     /// `prefix`/`exclude` as `list` or `option`; items may also be space-separated.

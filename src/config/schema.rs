@@ -28,6 +28,8 @@ pub enum Kind {
     Prefixes {
         required: bool,
     },
+    /// netifd logical interface names, `list` or `option`.
+    Interfaces,
 }
 
 /// How `check` shows an option's effective value.
@@ -80,7 +82,7 @@ pub const GLOBAL: [Row; 2] = [
     },
 ];
 
-pub const UPLINK: [Row; 10] = [
+pub const UPLINK: [Row; 11] = [
     Row {
         section: UPLINK_TYPE,
         name: "enabled",
@@ -106,10 +108,21 @@ pub const UPLINK: [Row; 10] = [
     Row {
         section: UPLINK_TYPE,
         name: "prefix",
-        kind: Kind::Prefixes { required: true },
+        kind: Kind::Prefixes { required: false },
         help: "Prefixes to answer for; items may also be space-separated. A bare address \
-               means /128; host bits are cleared with a warning; IPv4 is an error.",
+               means /128; host bits are cleared with a warning; IPv4 is an error. \
+               Required unless prefix_from is given.",
         shown: Shown::Uplink(|u| nets(&u.prefixes)),
+    },
+    Row {
+        section: UPLINK_TYPE,
+        name: "prefix_from",
+        kind: Kind::Interfaces,
+        help: "netifd interfaces ('lan', 'wan6') whose current prefixes are answered for \
+               too: their ipv6-prefix-assignment entries (ip6assign, extendprefix) and \
+               ipv6-prefix entries (a delegated prefix), followed over ubus as netifd \
+               changes them. Excludes apply to them as well.",
+        shown: Shown::Uplink(|u| names(&u.prefix_from)),
     },
     Row {
         section: UPLINK_TYPE,
@@ -175,6 +188,7 @@ impl Kind {
             Kind::Device => "device name".to_string(),
             Kind::Text => "text".to_string(),
             Kind::Prefixes { .. } => "IPv6 prefixes (list)".to_string(),
+            Kind::Interfaces => "netifd interface names (list)".to_string(),
         }
     }
 
@@ -187,7 +201,9 @@ impl Kind {
             Kind::Source(s) => format!("`{}`", word_for(&SOURCE_POLICIES, s)),
             Kind::Rate(n) => format!("`{n}`"),
             Kind::Device | Kind::Prefixes { required: true } => "required".to_string(),
-            Kind::Text | Kind::Prefixes { required: false } => "none".to_string(),
+            Kind::Text | Kind::Prefixes { required: false } | Kind::Interfaces => {
+                "none".to_string()
+            }
         }
     }
 }
@@ -229,6 +245,13 @@ fn nets(list: &[Ipv6Net]) -> String {
         .map(|n| n.to_string())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+fn names(list: &[String]) -> String {
+    if list.is_empty() {
+        return "-".to_string();
+    }
+    list.join(" ")
 }
 
 fn limit(l: RateLimit) -> String {

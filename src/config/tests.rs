@@ -261,6 +261,7 @@ fn defaults_and_every_setting_are_read() {
             interface: Some("wan6".to_string()),
             prefixes: vec![net("2001:db8:1::/64"), net("2001:db8:2::5/128")],
             excludes: vec![net("2001:db8:1::1/128")],
+            prefix_from: Vec::new(),
             source: SourcePolicy::LinkLocal,
             router: false,
             override_flag: true,

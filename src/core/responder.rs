@@ -295,6 +295,7 @@ mod tests {
             interface: None,
             prefixes: vec!["2001:db8:1:2::1:0/112".parse().unwrap()],
             excludes: vec!["2001:db8:1:2::1:ff/128".parse().unwrap()],
+            prefix_from: Vec::new(),
             source: SourcePolicy::Target,
             router: true,
             override_flag: false,

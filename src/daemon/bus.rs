@@ -12,7 +12,7 @@ use crate::sys::inotify::DirWatch;
 use crate::sys::time::monotonic_ns;
 use crate::ubus::{
     BlobmsgBuilder, BlobmsgList, BlobmsgType, BlobmsgValue, Event, Method, ObjectClient, Status,
-    UbusConnection,
+    UbusConnection, Watcher,
 };
 use crate::{log_debug, log_info, log_notice, log_warn};
 use std::io::ErrorKind;
@@ -20,6 +20,9 @@ use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 
 pub const OBJECT: &str = "ndpresponder";
+/// netifd's object: `dump` lists every interface with its prefixes, and its subscribers get
+/// `interface.update` / `interface.down`.
+pub const NETIFD: &str = "network.interface";
 
 /// What a method does: it gets the daemon's state, the ubus link (for status) and the
 /// call's arguments, only those its policy names, each with its type.
@@ -103,7 +106,7 @@ impl Bus {
         }
         // Before connecting, so a socket created in between is seen by one or the other.
         self.update_watch();
-        let client = ObjectClient::new(OBJECT, &METHODS);
+        let client = ObjectClient::new(OBJECT, &METHODS).with_watch(Watcher::new(NETIFD, "dump"));
         match UbusConnection::connect(&self.path, client) {
             Ok(c) => {
                 log_debug!("ubus: connected to {}", self.path.display());
@@ -197,6 +200,10 @@ impl Bus {
                     Ok(None)
                 }
                 Event::Call(call) => (call.method.handler)(state, link, &call.args),
+                Event::Watch(news) => {
+                    state.on_netifd(news);
+                    Ok(None)
+                }
             })
         };
         if let Err(e) = result {
@@ -243,6 +250,19 @@ fn put_prefixes(b: &mut BlobmsgBuilder, name: &str, nets: &[ipnet::Ipv6Net]) {
     b.close(n);
 }
 
+/// Where a range of an uplink's rules comes from: `static` (its `prefix` list) or
+/// `netifd NAME` (the current prefixes of `prefix_from` interface NAME).
+fn origin(state: &State, cfg: &crate::config::UplinkConfig, net: &ipnet::Ipv6Net) -> String {
+    let base = state.config.uplinks.iter().find(|c| c.name == cfg.name);
+    if base.is_none_or(|c| c.prefixes.contains(net)) {
+        return "static".to_string();
+    }
+    match state.netifd.prefixes.origin(&cfg.prefix_from, net) {
+        Some(name) => format!("netifd {name}"),
+        None => "static".to_string(),
+    }
+}
+
 /// The `status` reply: daemon facts, the ubus link, then every uplink with its rules, link
 /// and counters.
 pub fn status(state: &State, ubus: &Reconnect) -> Vec<u8> {
@@ -259,6 +279,20 @@ pub fn status(state: &State, ubus: &Reconnect) -> Vec<u8> {
     }
     b.put_u64("reloads", state.reloads);
     put_ubus(&mut b, ubus);
+    let n = b.open_table("netifd");
+    b.put_string("state", state.netifd.state);
+    b.put_u64("dumps", state.netifd.dumps);
+    if let Some(at) = state.netifd.updated_ns {
+        b.put_u64(
+            "seconds_since_dump",
+            monotonic_ns().saturating_sub(at) / 1_000_000_000,
+        );
+    }
+    b.put_u32("entries_skipped", state.netifd.prefixes.skipped);
+    if let Some(e) = &state.netifd.error {
+        b.put_string("error", e);
+    }
+    b.close(n);
     let uplinks = b.open_array("uplinks");
     for u in &state.uplinks {
         let cfg = u.config();
@@ -282,6 +316,19 @@ pub fn status(state: &State, ubus: &Reconnect) -> Vec<u8> {
         }
         put_prefixes(&mut b, "prefixes", &cfg.prefixes);
         put_prefixes(&mut b, "excludes", &cfg.excludes);
+        let names = b.open_array("prefix_from");
+        for n in &cfg.prefix_from {
+            b.put_string("", n);
+        }
+        b.close(names);
+        let ranges = b.open_array("ranges");
+        for p in &cfg.prefixes {
+            let r = b.open_table("");
+            b.put_string("prefix", &p.to_string());
+            b.put_string("origin", &origin(state, cfg, p));
+            b.close(r);
+        }
+        b.close(ranges);
         b.put_string("source", word_for(&SOURCE_POLICIES, &cfg.source));
         b.put_bool("router", cfg.router);
         b.put_bool("override", cfg.override_flag);
@@ -371,9 +418,13 @@ pub fn explain(state: &State, args: &[u8]) -> Result<Vec<u8>, Status> {
         b.put_string("reason", &reason);
         b.put_string("state", u.state.as_str());
         match rules.coverage {
-            Coverage::Covered(p) => b.put_string("rule", &p.to_string()),
+            Coverage::Covered(p) => {
+                b.put_string("rule", &p.to_string());
+                b.put_string("origin", &origin(state, cfg, &p));
+            }
             Coverage::Excluded { prefix, exclude } => {
                 b.put_string("rule", &prefix.to_string());
+                b.put_string("origin", &origin(state, cfg, &prefix));
                 b.put_string("exclude", &exclude.to_string());
             }
             Coverage::OutOfRange => {}

@@ -8,15 +8,18 @@ pub mod reconnect;
 mod uplink;
 
 use crate::cli::{RunOptions, Source};
+use crate::config::UplinkConfig;
 use crate::config::{self, Config};
 use crate::state::links::Links;
+use crate::state::netifd::{self as netifd_dump, NetifdPrefixes};
 use crate::state::rtnl::{self, RtnlEvent};
 use crate::sys::netlink::{self, Dump, NetlinkSocket};
 use crate::sys::packet::RecvBatch;
 use crate::sys::poll::{self, PollFd, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT};
 use crate::sys::signal::{Signal, SignalFd};
 use crate::sys::time::monotonic_ns;
-use crate::{log, log_error, log_info, log_notice, log_warn};
+use crate::ubus::WatchEvent;
+use crate::{log, log_debug, log_error, log_info, log_notice, log_warn};
 use bus::Bus;
 use std::os::fd::AsRawFd;
 use uplink::Uplink;
@@ -43,6 +46,21 @@ pub struct State {
     verbose: bool,
     pub started_ns: u64,
     pub reloads: u64,
+    pub netifd: Netifd,
+}
+
+/// What the daemon knows from netifd, for the `prefix_from` rules.
+#[derive(Default)]
+pub struct Netifd {
+    /// The last `dump` reply, kept so that a reload naming other interfaces needs no call.
+    last_dump: Option<Vec<u8>>,
+    /// Its prefixes, for the interfaces the rules name.
+    pub prefixes: NetifdPrefixes,
+    /// How the watch stands, as status shows it.
+    pub state: &'static str,
+    pub dumps: u64,
+    pub updated_ns: Option<u64>,
+    pub error: Option<String>,
 }
 
 impl State {
@@ -105,10 +123,10 @@ impl State {
             let uplink = match same {
                 Some(i) => {
                     let mut u = old.swap_remove(i);
-                    u.reconfigure(cfg.clone(), now);
+                    u.reconfigure(self.effective(cfg), now);
                     u
                 }
-                None => Uplink::new(cfg.clone(), now),
+                None => Uplink::new(self.effective(cfg), now),
             };
             self.uplinks.push(uplink);
         }
@@ -122,8 +140,107 @@ impl State {
         if !self.verbose {
             log::set_level(new.log_level);
         }
+        let names_changed = prefix_from_names(&new) != prefix_from_names(&self.config);
         self.config = new;
+        if names_changed {
+            self.reparse_netifd();
+        }
         self.sync_uplinks();
+    }
+
+    /// The rules an uplink runs on: its static prefixes plus the current prefixes of its
+    /// `prefix_from` interfaces.
+    fn effective(&self, cfg: &UplinkConfig) -> UplinkConfig {
+        let mut e = cfg.clone();
+        for name in &cfg.prefix_from {
+            for p in self.netifd.prefixes.of(name) {
+                if !e.prefixes.contains(p) {
+                    e.prefixes.push(*p);
+                }
+            }
+        }
+        e
+    }
+
+    /// Parses the kept dump for the interfaces the rules now name; a change re-applies the
+    /// rules of every uplink.
+    fn reparse_netifd(&mut self) {
+        let names = prefix_from_names(&self.config);
+        let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
+        let parsed = match &self.netifd.last_dump {
+            Some(data) => match netifd_dump::parse_dump(data, &wanted) {
+                Ok(p) => {
+                    self.netifd.error = None;
+                    p
+                }
+                Err(e) => {
+                    if self.netifd.error.as_deref() != Some(e.as_str()) {
+                        log_warn!("{e}");
+                        self.netifd.error = Some(e);
+                    }
+                    return;
+                }
+            },
+            None => NetifdPrefixes::default(),
+        };
+        if parsed == self.netifd.prefixes {
+            return;
+        }
+        for name in &names {
+            let (old, new) = (self.netifd.prefixes.of(name), parsed.of(name));
+            if old != new {
+                log_info!("netifd interface {name}: prefixes {}", nets_text(new));
+            }
+        }
+        self.netifd.prefixes = parsed;
+        let now = monotonic_ns();
+        for i in 0..self.uplinks.len() {
+            let name = &self.uplinks[i].config().name;
+            if let Some(base) = self.config.uplinks.iter().find(|c| &c.name == name) {
+                let cfg = self.effective(base);
+                self.uplinks[i].reconfigure(cfg, now);
+            }
+        }
+        self.sync_uplinks();
+    }
+
+    /// News from the watch on netifd's `network.interface`.
+    pub fn on_netifd(&mut self, event: &WatchEvent) {
+        let uses = !prefix_from_names(&self.config).is_empty();
+        match event {
+            WatchEvent::Subscribed { target } => {
+                self.netifd.state = "subscribed";
+                log_info!("netifd: subscribed to network.interface (id {target:#010x})");
+            }
+            WatchEvent::Reply(data) => {
+                self.netifd.state = "subscribed";
+                self.netifd.dumps += 1;
+                self.netifd.updated_ns = Some(monotonic_ns());
+                self.netifd.last_dump = Some(data.clone());
+                self.reparse_netifd();
+            }
+            WatchEvent::Absent => {
+                if self.netifd.state != "absent" {
+                    let line = "netifd: network.interface is not on ubus; prefix_from ranges \
+                                are empty until it appears (ubus.object.add)";
+                    if uses {
+                        log_notice!("{line}");
+                    } else {
+                        log_debug!("{line}");
+                    }
+                }
+                self.netifd.state = "absent";
+                self.netifd.last_dump = None;
+                self.reparse_netifd();
+            }
+            WatchEvent::Refused { what, status } => {
+                let line = format!("netifd: {what} refused with ubus status {status}");
+                if self.netifd.error.as_deref() != Some(line.as_str()) {
+                    log_warn!("{line}");
+                    self.netifd.error = Some(line);
+                }
+            }
+        }
     }
 
     fn sync_uplinks(&mut self) {
@@ -153,6 +270,29 @@ impl State {
             log_notice!("{line}");
         }
     }
+}
+
+/// Every netifd interface some uplink's `prefix_from` names, each once.
+fn prefix_from_names(config: &Config) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for u in &config.uplinks {
+        for n in &u.prefix_from {
+            if !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+    }
+    names
+}
+
+fn nets_text(nets: &[ipnet::Ipv6Net]) -> String {
+    if nets.is_empty() {
+        return "none".to_string();
+    }
+    nets.iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn uci_path(dir: &std::path::Path) -> std::path::PathBuf {
@@ -194,6 +334,10 @@ impl Daemon {
             verbose: opts.verbose,
             started_ns: now,
             reloads: 0,
+            netifd: Netifd {
+                state: "unknown",
+                ..Netifd::default()
+            },
         };
         match &opts.source {
             Source::Flags(cfg) => state.apply(cfg.clone()),

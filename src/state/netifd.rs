@@ -1,0 +1,100 @@
+//! What netifd says about IPv6 prefixes: the reply of `network.interface dump` cut down to
+//! the prefixes of the interfaces the rules name (`prefix_from`).
+//!
+//! netifd publishes per interface (`netifd_dump_status`) `ipv6-prefix-assignment`, the
+//! sub-prefixes this (downstream) interface got from a delegation (`ip6assign`, or the
+//! WAN's /64 with `extendprefix`), and `ipv6-prefix`, the prefixes it received itself (a
+//! DHCPv6-PD uplink such as wan6 or wan_6, or `ip6prefix`). Each entry is a table with
+//! `address` and `mask`. Both lists are taken: an interface has one kind or the other.
+
+use crate::ubus::{BlobmsgList, BlobmsgValue};
+use ipnet::Ipv6Net;
+use std::net::Ipv6Addr;
+
+/// Ranges kept per interface; more are dropped and counted (a delegation rarely has more
+/// than a handful of prefixes, so this bounds memory against a misbehaving publisher).
+pub const MAX_RANGES_PER_INTERFACE: usize = 32;
+
+/// The prefixes of the named interfaces, in the order netifd lists them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NetifdPrefixes {
+    pub interfaces: Vec<(String, Vec<Ipv6Net>)>,
+    /// Entries beyond [`MAX_RANGES_PER_INTERFACE`] or malformed, skipped.
+    pub skipped: u32,
+}
+
+impl NetifdPrefixes {
+    /// The prefixes of interface `name` (none when netifd does not know it or it is down).
+    pub fn of(&self, name: &str) -> &[Ipv6Net] {
+        self.interfaces
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(&[][..], |(_, p)| &p[..])
+    }
+
+    /// The interface among `names` whose prefixes contain `net`.
+    pub fn origin<'a>(&self, names: &'a [String], net: &Ipv6Net) -> Option<&'a str> {
+        names
+            .iter()
+            .find(|n| self.of(n).contains(net))
+            .map(String::as_str)
+    }
+}
+
+/// Parses a `dump` reply (`{"interface": [ {...}, ... ]}`), keeping only the interfaces in
+/// `wanted`. Malformed blobmsg is an error naming where; entries with a bad address or
+/// mask are skipped and counted.
+pub fn parse_dump(data: &[u8], wanted: &[&str]) -> Result<NetifdPrefixes, String> {
+    let bad = |what: &str| format!("network.interface dump: {what}");
+    let list = BlobmsgList::new(data);
+    let Some(BlobmsgValue::Array(ifaces)) =
+        list.get("interface").map_err(|e| bad(&e.to_string()))?
+    else {
+        return Err(bad("no \"interface\" array"));
+    };
+    let mut out = NetifdPrefixes::default();
+    for iface in ifaces.iter() {
+        let iface = iface.map_err(|e| bad(&e.to_string()))?;
+        let BlobmsgValue::Table(fields) = iface.value else {
+            return Err(bad("an element of \"interface\" is not a table"));
+        };
+        let name = match fields.get("interface") {
+            Ok(Some(BlobmsgValue::String(n))) => n,
+            _ => return Err(bad("an interface without a name")),
+        };
+        if !wanted.contains(&name) || out.interfaces.iter().any(|(n, _)| n == name) {
+            continue;
+        }
+        let mut nets = Vec::new();
+        for key in ["ipv6-prefix-assignment", "ipv6-prefix"] {
+            let Ok(Some(BlobmsgValue::Array(entries))) = fields.get(key) else {
+                continue;
+            };
+            for entry in entries.iter() {
+                match entry.ok().and_then(|e| prefix_entry(e.value)) {
+                    Some(net) if nets.contains(&net) => {}
+                    Some(net) if nets.len() < MAX_RANGES_PER_INTERFACE => nets.push(net),
+                    _ => out.skipped += 1,
+                }
+            }
+        }
+        out.interfaces.push((name.to_string(), nets));
+    }
+    Ok(out)
+}
+
+/// `{address, mask}` as a prefix with host bits cleared (netifd already sends them so).
+fn prefix_entry(v: BlobmsgValue<'_>) -> Option<Ipv6Net> {
+    let BlobmsgValue::Table(t) = v else {
+        return None;
+    };
+    let Ok(Some(BlobmsgValue::String(a))) = t.get("address") else {
+        return None;
+    };
+    let Ok(Some(BlobmsgValue::Int32(mask))) = t.get("mask") else {
+        return None;
+    };
+    let addr: Ipv6Addr = a.parse().ok()?;
+    let len = u8::try_from(mask).ok()?;
+    Ipv6Net::new(addr, len).ok().map(|n| n.trunc())
+}
