@@ -98,3 +98,87 @@ fn prefix_entry(v: BlobmsgValue<'_>) -> Option<Ipv6Net> {
     let len = u8::try_from(mask).ok()?;
     Ipv6Net::new(addr, len).ok().map(|n| n.trunc())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ubus::fixtures;
+    use crate::ubus::msg::{attr, Message};
+
+    /// The DATA of the recorded dump reply (its first DATA frame to the CLI).
+    fn recorded_dump() -> Vec<u8> {
+        let frame = fixtures::frames("32-netifd-dump.txt", "ubusd", "cli")
+            .into_iter()
+            .find(|f| f[1] == 2 && f.len() > 100)
+            .unwrap();
+        let msg = Message::parse(&frame).unwrap();
+        msg.parse_attrs()
+            .unwrap()
+            .nested(attr::DATA)
+            .unwrap()
+            .to_vec()
+    }
+
+    fn net(s: &str) -> Ipv6Net {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn recorded_dump_gives_assignment_and_delegation() {
+        let p = parse_dump(&recorded_dump(), &["lan", "wan", "wan6"]).unwrap();
+        assert_eq!(p.of("lan"), [net("2001:db8:1:100::/64")]);
+        assert_eq!(p.of("wan"), [net("2001:db8:1:100::/56")]);
+        assert_eq!(p.of("wan6"), []);
+        assert_eq!(p.skipped, 0);
+        let names = ["wan".to_string(), "lan".to_string()];
+        assert_eq!(p.origin(&names, &net("2001:db8:1:100::/64")), Some("lan"));
+        assert_eq!(p.origin(&names, &net("2001:db8:2::/64")), None);
+    }
+
+    #[test]
+    fn only_named_interfaces_are_kept() {
+        let p = parse_dump(&recorded_dump(), &["lan"]).unwrap();
+        assert_eq!(p.interfaces.len(), 1);
+        assert_eq!(p.of("wan"), []);
+    }
+
+    fn dump_with(entries: &[(&str, u32)]) -> Vec<u8> {
+        let mut b = crate::ubus::BlobmsgBuilder::new();
+        let a = b.open_array("interface");
+        let t = b.open_table("");
+        b.put_string("interface", "wan6");
+        let l = b.open_array("ipv6-prefix");
+        for (addr, mask) in entries {
+            let e = b.open_table("");
+            b.put_string("address", addr);
+            b.put_u32("mask", *mask);
+            b.close(e);
+        }
+        b.close(l);
+        b.close(t);
+        b.close(a);
+        b.finish()
+    }
+
+    #[test]
+    fn bad_entries_are_skipped_and_the_count_is_bounded() {
+        let p = parse_dump(
+            &dump_with(&[("2001:db8::1", 48), ("nonsense", 64), ("2001:db8::", 129)]),
+            &["wan6"],
+        )
+        .unwrap();
+        assert_eq!(p.of("wan6"), [net("2001:db8::/48")]);
+        assert_eq!(p.skipped, 2);
+        let many: Vec<String> = (0..40).map(|i| format!("2001:db8:{i:x}::")).collect();
+        let entries: Vec<(&str, u32)> = many.iter().map(|s| (s.as_str(), 64)).collect();
+        let p = parse_dump(&dump_with(&entries), &["wan6"]).unwrap();
+        assert_eq!(p.of("wan6").len(), MAX_RANGES_PER_INTERFACE);
+        assert_eq!(p.skipped, 40 - MAX_RANGES_PER_INTERFACE as u32);
+    }
+
+    #[test]
+    fn a_reply_without_the_array_is_an_error() {
+        let e = parse_dump(&[], &["lan"]).unwrap_err();
+        assert!(e.contains("network.interface dump"), "{e}");
+    }
+}

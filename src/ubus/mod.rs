@@ -15,7 +15,7 @@ pub mod object;
 pub mod watch;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;
 
