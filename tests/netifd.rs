@@ -1,0 +1,230 @@
+//! `prefix_from` through netifd on the fake ubusd: the daemon dumps `network.interface`,
+//! answers for the `lan` assignment, moves with one renumbering (four notifications, only
+//! for wan, as real netifd sends them), drops the ranges when netifd goes and takes them
+//! back when it returns (`ubus.object.add`). The dump is the one recorded from a real
+//! ubusd (tests/fixtures/ubus/32); the renumbered one is the same bytes with the /56
+//! moved. The root lab test at the end sends NS from a namespace and sees the answers
+//! move. The fake's frames are built by hand (tests/common/fake_ubusd.rs).
+
+mod common;
+
+use common::fake_ubusd::{
+    accept, blobmsg_string, call, frame_from_bytes, handshake_with, netifd_back, netifd_gone,
+    notify_netifd, serve_dump, AddObject, Session, ATTR_DATA, DATA,
+};
+use common::process::{cpu_time, line_channel};
+use common::ConfigDir;
+use std::os::unix::net::UnixListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::Receiver;
+use std::time::Duration;
+
+/// The DATA of the recorded `dump` reply: wan with 2001:db8:1:100::/56 delegated, lan
+/// with its /64 assignment 2001:db8:1:100::/64.
+pub fn recorded_dump() -> Vec<u8> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/ubus/32-netifd-dump.txt"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let data = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("HEX "))
+        .map(|h| {
+            (0..h.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+                .collect::<Vec<u8>>()
+        })
+        .map(|b| frame_from_bytes(&b))
+        .find(|f| f.kind == DATA && f.attr(ATTR_DATA).is_some_and(|d| d.len() > 1000))
+        .expect("the recorded dump reply");
+    data.attr(ATTR_DATA).unwrap().to_vec()
+}
+
+/// `dump` with every "1:100::" (the /56, and the /64 and address inside it) as "1:200::":
+/// the same length, so the blob lengths stay right.
+pub fn renumbered(dump: &[u8]) -> Vec<u8> {
+    let (from, to) = (b"1:100::", b"1:200::");
+    let mut out = dump.to_vec();
+    let mut i = 0;
+    let mut n = 0;
+    while i + from.len() <= out.len() {
+        if &out[i..i + from.len()] == from {
+            out[i..i + from.len()].copy_from_slice(to);
+            n += 1;
+        }
+        i += 1;
+    }
+    assert!(n >= 4, "the recorded dump has the prefix in {n} places");
+    out
+}
+
+struct Daemon {
+    child: Child,
+    lines: Receiver<String>,
+    log: Vec<String>,
+    _dir: ConfigDir,
+}
+
+impl Daemon {
+    fn log(&mut self) -> &[String] {
+        while let Ok(l) = self.lines.try_recv() {
+            self.log.push(l);
+        }
+        &self.log
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = self.log().join("\n");
+            eprintln!("--- ndpresponder log ---\n{log}");
+        }
+    }
+}
+
+fn start(name: &str) -> (Daemon, UnixListener) {
+    let dir = ConfigDir::new(name);
+    let device = format!("ndpn{}", std::process::id() % 100_000);
+    dir.write(&format!(
+        "config uplink 'wan'\n\toption device '{device}'\n\tlist prefix_from 'lan'\n\
+         \tlist exclude '2001:db8:1:200::1'\n"
+    ));
+    let listener = UnixListener::bind(dir.ubus_socket()).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ndpresponder"))
+        .args(["-f", "-c", dir.arg(), "-s"])
+        .arg(dir.ubus_socket())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = line_channel(child.stderr.take().unwrap());
+    let daemon = Daemon {
+        child,
+        lines,
+        log: Vec::new(),
+        _dir: dir,
+    };
+    (daemon, listener)
+}
+
+fn connect(listener: &UnixListener, netifd: Option<&[u8]>) -> Session {
+    let s = accept(listener, Duration::from_secs(5)).expect("the daemon connects");
+    handshake_with(s, AddObject::Accept, netifd).expect("registration")
+}
+
+fn status(s: &mut Session, seq: u16) -> String {
+    let (st, json) = call(s, seq, "status", &[]);
+    assert_eq!(st, 0);
+    json.unwrap()
+}
+
+fn explain(s: &mut Session, seq: u16, address: &str) -> String {
+    let (st, json) = call(s, seq, "explain", &[("address", address)]);
+    assert_eq!(st, 0);
+    json.unwrap()
+}
+
+/// The four notifications of a renumbering of wan (fixture 33), then the dumps they cause.
+fn renumber(s: &mut Session, dump: &[u8]) {
+    let wan = blobmsg_string("interface", "wan");
+    for kind in [
+        "interface.down",
+        "interface.down",
+        "interface.update",
+        "interface.update",
+    ] {
+        notify_netifd(s, kind, &wan);
+    }
+    // The first notification makes a call, the other three one more after it.
+    serve_dump(s, dump);
+    serve_dump(s, dump);
+}
+
+#[test]
+fn prefix_from_follows_a_renumbering_and_netifd_restarts() {
+    let (mut d, listener) = start("netifd");
+    let old = recorded_dump();
+    let new = renumbered(&old);
+    let mut s = connect(&listener, Some(&old));
+
+    let json = status(&mut s, 10);
+    assert!(
+        json.contains("\"prefix_from\": [\n\t\t\t\t\"lan\""),
+        "{json}"
+    );
+    assert!(
+        json.contains("\"prefix\": \"2001:db8:1:100::/64\",\n\t\t\t\t\t\"origin\": \"netifd lan\""),
+        "{json}"
+    );
+    assert!(json.contains("\"state\": \"subscribed\""), "{json}");
+    let why = explain(&mut s, 11, "2001:db8:1:100::5");
+    assert!(why.contains("\"rule\": \"2001:db8:1:100::/64\""), "{why}");
+    assert!(why.contains("\"origin\": \"netifd lan\""), "{why}");
+    // The delegation on wan is not named: only lan's /64 counts.
+    let why = explain(&mut s, 12, "2001:db8:1:1ff::5");
+    assert!(why.contains("out_of_range"), "{why}");
+
+    renumber(&mut s, &new);
+    let json = status(&mut s, 13);
+    assert!(json.contains("2001:db8:1:200::/64"), "{json}");
+    assert!(!json.contains("2001:db8:1:100::/64"), "{json}");
+    assert!(json.contains("\"dumps\": 3"), "{json}");
+    let why = explain(&mut s, 14, "2001:db8:1:200::5");
+    assert!(why.contains("\"origin\": \"netifd lan\""), "{why}");
+    // The exclude applies to netifd's ranges too.
+    let why = explain(&mut s, 15, "2001:db8:1:200::1");
+    assert!(why.contains("excluded"), "{why}");
+    assert!(explain(&mut s, 16, "2001:db8:1:100::5").contains("out_of_range"));
+
+    // netifd goes: no netifd ranges, logged once.
+    netifd_gone(&mut s);
+    let json = status(&mut s, 17);
+    assert!(json.contains("\"state\": \"absent\""), "{json}");
+    assert!(!json.contains("2001:db8:1:200::/64"), "{json}");
+    // and comes back: subscribed again, the ranges back.
+    netifd_back(&mut s, &old);
+    let json = status(&mut s, 18);
+    assert!(json.contains("2001:db8:1:100::/64"), "{json}");
+    assert!(json.contains("\"state\": \"subscribed\""), "{json}");
+    let moves = d
+        .log()
+        .iter()
+        .filter(|l| l.contains("netifd interface lan: prefixes"))
+        .count();
+    assert_eq!(moves, 4, "100, 200, none, 100: {:#?}", d.log());
+}
+
+#[test]
+fn netifd_absent_at_start_is_logged_once_and_found_when_it_appears() {
+    let (mut d, listener) = start("netifd-absent");
+    let mut s = connect(&listener, None);
+    let json = status(&mut s, 10);
+    assert!(json.contains("\"state\": \"absent\""), "{json}");
+    assert!(
+        !json.contains("\"origin\""),
+        "no ranges without netifd:\n{json}"
+    );
+    netifd_back(&mut s, &recorded_dump());
+    let json = status(&mut s, 11);
+    assert!(json.contains("2001:db8:1:100::/64"), "{json}");
+    let absent = d
+        .log()
+        .iter()
+        .filter(|l| l.contains("network.interface is not on ubus"))
+        .count();
+    assert_eq!(absent, 1, "{:#?}", d.log());
+    // Waiting for netifd costs nothing: no timer, no retry loop.
+    let before = cpu_time(d.child.id());
+    std::thread::sleep(Duration::from_millis(500));
+    let spent = cpu_time(d.child.id()) - before;
+    assert!(
+        spent < Duration::from_millis(50),
+        "{spent:?} of CPU while idle"
+    );
+}
