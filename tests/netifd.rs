@@ -9,15 +9,16 @@
 mod common;
 
 use common::fake_ubusd::{
-    accept, blobmsg_string, call, frame_from_bytes, handshake_with, netifd_back, netifd_gone,
-    notify_netifd, serve_dump, AddObject, Session, ATTR_DATA, DATA,
+    accept, answer_dump, blobmsg_string, call, frame_from_bytes, handshake_with, netifd_back,
+    netifd_gone, notify_netifd, read_dump_call, serve_dump, AddObject, Netifd, Session, ATTR_DATA,
+    DATA,
 };
-use common::process::{cpu_time, line_channel};
+use common::process::{cpu_time, line_channel, require, Probe, COMMAND_TIMEOUT};
 use common::ConfigDir;
 use std::os::unix::net::UnixListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::Receiver;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The DATA of the recorded `dump` reply: wan with 2001:db8:1:100::/56 delegated, lan
 /// with its /64 assignment 2001:db8:1:100::/64.
@@ -113,7 +114,7 @@ fn start(name: &str) -> (Daemon, UnixListener) {
     (daemon, listener)
 }
 
-fn connect(listener: &UnixListener, netifd: Option<&[u8]>) -> Session {
+fn connect(listener: &UnixListener, netifd: Netifd<'_>) -> Session {
     let s = accept(listener, Duration::from_secs(5)).expect("the daemon connects");
     handshake_with(s, AddObject::Accept, netifd).expect("registration")
 }
@@ -151,7 +152,7 @@ fn prefix_from_follows_a_renumbering_and_netifd_restarts() {
     let (mut d, listener) = start("netifd");
     let old = recorded_dump();
     let new = renumbered(&old);
-    let mut s = connect(&listener, Some(&old));
+    let mut s = connect(&listener, Netifd::Answers(&old));
 
     let json = status(&mut s, 10);
     assert!(
@@ -203,7 +204,7 @@ fn prefix_from_follows_a_renumbering_and_netifd_restarts() {
 #[test]
 fn netifd_absent_at_start_is_logged_once_and_found_when_it_appears() {
     let (mut d, listener) = start("netifd-absent");
-    let mut s = connect(&listener, None);
+    let mut s = connect(&listener, Netifd::Absent);
     let json = status(&mut s, 10);
     assert!(json.contains("\"state\": \"absent\""), "{json}");
     assert!(
@@ -227,4 +228,179 @@ fn netifd_absent_at_start_is_logged_once_and_found_when_it_appears() {
         spent < Duration::from_millis(50),
         "{spent:?} of CPU while idle"
     );
+}
+
+/// netifd hung: the dump is given up on after 5 s (ranges dropped, logged once) and
+/// called again, then after 10 s; an answer brings the ranges back.
+#[test]
+fn an_unanswered_dump_is_retried_with_backoff() {
+    let (mut d, listener) = start("netifd-silent");
+    let mut s = connect(&listener, Netifd::Silent);
+    let t0 = Instant::now();
+    s.stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    let again = read_dump_call(&mut s);
+    let first = t0.elapsed();
+    assert!(
+        first >= Duration::from_millis(4900) && first < Duration::from_millis(6000),
+        "{first:?}"
+    );
+    let json = status(&mut s, 10);
+    assert!(json.contains("\"state\": \"not answering\""), "{json}");
+    let third = read_dump_call(&mut s);
+    let second = t0.elapsed() - first;
+    assert!(
+        second >= Duration::from_millis(9900) && second < Duration::from_millis(11000),
+        "{second:?}"
+    );
+    // The late answer to the abandoned call is ignored; the current one counts.
+    answer_dump(&mut s, again, &recorded_dump());
+    answer_dump(&mut s, third, &recorded_dump());
+    let json = status(&mut s, 11);
+    assert!(json.contains("2001:db8:1:100::/64"), "{json}");
+    assert!(json.contains("\"dumps\": 1"), "{json}");
+    let warned = d
+        .log()
+        .iter()
+        .filter(|l| l.contains("did not answer dump"))
+        .count();
+    assert_eq!(warned, 1, "{:#?}", d.log());
+}
+
+fn sh(cmd: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", cmd])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Two namespaces joined by a veth pair, deleted on drop.
+struct NetnsPair {
+    a: String,
+    b: String,
+}
+
+impl Drop for NetnsPair {
+    fn drop(&mut self) {
+        sh(&format!("ip netns del {}", self.a));
+        sh(&format!("ip netns del {}", self.b));
+    }
+}
+
+/// The daemon armed on wan0 in one namespace with `prefix_from 'lan'`; the upstream
+/// router's side (up0) in the other solicits with ndisc6. After one renumbering the new
+/// /64 is answered and the old one no longer.
+#[test]
+#[ignore = "needs root and network namespaces; run by scripts/test.sh"]
+fn lab_answers_move_with_one_renumbering() {
+    require("ndisc6", "ndisc6");
+    let id = std::process::id();
+    let pair = NetnsPair {
+        a: format!("ndpr-nf-srv-{id}"),
+        b: format!("ndpr-nf-rtr-{id}"),
+    };
+    for cmd in [
+        format!("ip netns add {}", pair.a),
+        format!("ip netns add {}", pair.b),
+        format!(
+            "ip link add wan0 netns {} type veth peer name up0 netns {}",
+            pair.a, pair.b
+        ),
+        format!(
+            "ip netns exec {} sysctl -qw net.ipv6.conf.wan0.accept_dad=0",
+            pair.a
+        ),
+        format!(
+            "ip netns exec {} sysctl -qw net.ipv6.conf.up0.accept_dad=0",
+            pair.b
+        ),
+        format!("ip -n {} link set wan0 up", pair.a),
+        format!("ip -n {} link set up0 up", pair.b),
+    ] {
+        assert!(sh(&cmd), "{cmd}");
+    }
+    let dir = ConfigDir::new("netifd-lab");
+    dir.write("config uplink 'wan'\n\toption device 'wan0'\n\tlist prefix_from 'lan'\n");
+    let listener = UnixListener::bind(dir.ubus_socket()).unwrap();
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", &pair.a, env!("CARGO_BIN_EXE_ndpresponder")])
+        .args(["-f", "-c", dir.arg(), "-s"])
+        .arg(dir.ubus_socket())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = line_channel(child.stderr.take().unwrap());
+    let mut d = Daemon {
+        child,
+        lines,
+        log: Vec::new(),
+        _dir: dir,
+    };
+    let old = recorded_dump();
+    let new = renumbered(&old);
+    let mut s = connect(&listener, Netifd::Answers(&old));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !status(&mut s, 1).contains("\"armed\": true") {
+        assert!(
+            Instant::now() < deadline,
+            "uplink never armed: {:#?}",
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let has_ll = format!(
+        "ip -n {} -6 addr show dev up0 scope link | grep -q inet6",
+        pair.b
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !sh(&has_ll) {
+        assert!(
+            Instant::now() < deadline,
+            "up0 never got a link-local address"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let ndisc = |target: &str| {
+        Probe::Ndisc6
+            .run(Command::new("timeout").args([
+                COMMAND_TIMEOUT,
+                "ip",
+                "netns",
+                "exec",
+                &pair.b,
+                "ndisc6",
+                "-q",
+                "-n",
+                "-r",
+                "1",
+                "-w",
+                "500",
+                target,
+                "up0",
+            ]))
+            .is_some()
+    };
+    assert!(ndisc("2001:db8:1:100::5"), "lan's /64 not answered");
+    assert!(
+        !ndisc("2001:db8:1:200::5"),
+        "a /64 netifd does not report answered"
+    );
+
+    let t0 = Instant::now();
+    renumber(&mut s, &new);
+    // The status call is handled after the dump replies, in the order they were sent.
+    let json = status(&mut s, 2);
+    let moved = t0.elapsed();
+    assert!(json.contains("2001:db8:1:200::/64"), "{json}");
+    println!("notification to new ranges in force: {moved:?}");
+    assert!(moved < Duration::from_millis(100), "{moved:?}");
+    assert!(ndisc("2001:db8:1:200::5"), "the new /64 not answered");
+    assert!(!ndisc("2001:db8:1:100::5"), "the old /64 still answered");
+    let json = status(&mut s, 3);
+    assert!(json.contains("\"na_sent\": 2"), "{json}");
 }

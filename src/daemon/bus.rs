@@ -66,7 +66,18 @@ pub struct Bus {
     /// The watch is on the socket's directory itself, not on an ancestor waiting for it.
     watching_dir: bool,
     link: Reconnect,
+    /// The `network.interface dump` in flight (its seq) and when it is given up on
+    /// (CLOCK_MONOTONIC ns).
+    dump_deadline: Option<(u16, u64)>,
+    /// How long the next dump may take: [`DUMP_TIMEOUT_NS`], doubled after each one that
+    /// went unanswered up to [`DUMP_TIMEOUT_MAX_NS`], so a hung netifd costs one call per
+    /// step, never a spin.
+    dump_timeout_ns: u64,
 }
+
+/// netifd answers `dump` from memory at once; 5 s without an answer means it is hung.
+const DUMP_TIMEOUT_NS: u64 = 5_000_000_000;
+const DUMP_TIMEOUT_MAX_NS: u64 = 320_000_000_000;
 
 impl Bus {
     pub fn new(path: PathBuf, now_ns: u64) -> Bus {
@@ -76,6 +87,8 @@ impl Bus {
             watch: None,
             watching_dir: false,
             link: Reconnect::new(now_ns),
+            dump_deadline: None,
+            dump_timeout_ns: DUMP_TIMEOUT_NS,
         };
         bus.connect(now_ns);
         bus
@@ -135,6 +148,7 @@ impl Bus {
 
     fn fail(&mut self, now_ns: u64, error: String, wait_for_watch: bool) {
         self.conn = None;
+        self.dump_deadline = None;
         let try_no = self.link.retries() + 1;
         match self.link.failed(now_ns, error, wait_for_watch) {
             // No ubusd (yet) is normal on a host without it and at boot.
@@ -151,16 +165,51 @@ impl Bus {
     /// the daemon sleeps without a timeout.
     pub fn retry_at(&self) -> Option<u64> {
         match self.conn {
-            Some(_) => None,
+            Some(_) => self.dump_deadline.map(|(_, at)| at),
             None => self.link.retry_at(),
         }
     }
 
-    /// Runs a due retry.
-    pub fn on_tick(&mut self, now_ns: u64) {
+    /// Runs a due retry, or gives up on an unanswered dump and calls again.
+    pub fn on_tick(&mut self, now_ns: u64, state: &mut State) {
         if self.conn.is_none() && self.link.due(now_ns) {
             self.connect(now_ns);
         }
+        let Some(conn) = self.conn.as_mut() else {
+            return;
+        };
+        if self.dump_deadline.is_some_and(|(_, at)| now_ns >= at) {
+            state.netifd_unanswered(self.dump_timeout_ns / 1_000_000_000);
+            let timeout = (self.dump_timeout_ns * 2).min(DUMP_TIMEOUT_MAX_NS);
+            self.dump_deadline = None;
+            if let Err(e) = conn.object_mut().retry_watch_call() {
+                log_warn!("netifd: {e}");
+            }
+            self.track_dump(now_ns);
+            // After track_dump, which took the new call for an answered one.
+            self.dump_timeout_ns = timeout;
+            if let Some((seq, _)) = self.dump_deadline {
+                self.dump_deadline = Some((seq, now_ns + timeout));
+            }
+        }
+    }
+
+    /// Arms the deadline of each dump that goes out; an answered one (none pending, or
+    /// another one sent after it) ends the backoff.
+    fn track_dump(&mut self, now_ns: u64) {
+        let pending = self
+            .conn
+            .as_ref()
+            .and_then(|c| c.object().watch())
+            .and_then(|w| w.pending_call());
+        let armed = self.dump_deadline.map(|(seq, _)| seq);
+        if pending == armed {
+            return;
+        }
+        if armed.is_some() {
+            self.dump_timeout_ns = DUMP_TIMEOUT_NS;
+        }
+        self.dump_deadline = pending.map(|seq| (seq, now_ns + self.dump_timeout_ns));
     }
 
     pub fn conn_fd(&self) -> Option<(i32, bool)> {
@@ -209,6 +258,7 @@ impl Bus {
         if let Err(e) = result {
             self.fail(now_ns, e.to_string(), false);
         }
+        self.track_dump(now_ns);
     }
 
     /// The link's state in the SIGUSR1 dump.

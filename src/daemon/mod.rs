@@ -204,6 +204,20 @@ impl State {
         self.sync_uplinks();
     }
 
+    /// netifd took more than `seconds` to answer `dump`: its last answer may be stale, so
+    /// its ranges are dropped until it answers (logged once per silence).
+    pub fn netifd_unanswered(&mut self, seconds: u64) {
+        if self.netifd.state != "not answering" {
+            log_warn!(
+                "netifd: network.interface did not answer dump within {seconds} s; \
+                 prefix_from ranges are empty until it does (calling again with backoff)"
+            );
+        }
+        self.netifd.state = "not answering";
+        self.netifd.last_dump = None;
+        self.reparse_netifd();
+    }
+
     /// News from the watch on netifd's `network.interface`.
     pub fn on_netifd(&mut self, event: &WatchEvent) {
         let uses = !prefix_from_names(&self.config).is_empty();
@@ -221,8 +235,9 @@ impl State {
             }
             WatchEvent::Absent => {
                 if self.netifd.state != "absent" {
-                    let line = "netifd: network.interface is not on ubus; prefix_from ranges \
-                                are empty until it appears (ubus.object.add)";
+                    let line = "netifd: network.interface is not on ubus (or ubusd's ACLs \
+                                hide it); prefix_from ranges are empty until it appears \
+                                (ubus.object.add)";
                     if uses {
                         log_notice!("{line}");
                     } else {
@@ -405,7 +420,7 @@ impl Daemon {
                 if self.pollfds[SLOT_UBUS_WATCH].revents != 0 {
                     bus.on_watch(now);
                 }
-                bus.on_tick(now);
+                bus.on_tick(now, &mut self.state);
             }
             if self.pollfds[SLOT_NETLINK].revents != 0 {
                 self.on_netlink(&mut nl);

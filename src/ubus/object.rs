@@ -136,6 +136,14 @@ impl<H> ObjectClient<H> {
         self.watch.as_ref()
     }
 
+    /// [`Watcher::retry_call`], queueing the new call.
+    pub fn retry_watch_call(&mut self) -> Result<(), UbusError> {
+        match self.watch.as_mut() {
+            Some(w) => w.retry_call(&mut self.out),
+            None => Ok(()),
+        }
+    }
+
     /// Bytes read from the socket, in any chunking.
     pub fn receive(&mut self, bytes: &[u8]) {
         self.frames.push(bytes);

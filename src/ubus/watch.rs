@@ -112,6 +112,19 @@ impl Watcher {
         }
     }
 
+    /// The sequence number of the call in flight, whose answer is awaited.
+    pub fn pending_call(&self) -> Option<u16> {
+        self.call.as_ref().map(|(seq, _)| *seq)
+    }
+
+    /// Gives up on the call in flight (its answer, should it still come, is ignored) and
+    /// calls again: for a publisher that did not answer in time.
+    pub fn retry_call(&mut self, out: &mut Vec<u8>) -> Result<(), UbusError> {
+        self.call = None;
+        self.again = false;
+        self.call(out)
+    }
+
     /// A frame for the watch, if it is one: replies to its requests, and INVOKE and
     /// UNSUBSCRIBE addressed to its object. `None` leaves the frame to the caller.
     pub fn handle(

@@ -228,15 +228,25 @@ pub struct Session {
 /// ADD_OBJECT (checked), answered as `answer` says. A refused connection is handed back
 /// open, as ubusd leaves it.
 pub fn handshake(s: UnixStream, answer: AddObject) -> Result<Session, UnixStream> {
-    handshake_with(s, answer, None)
+    handshake_with(s, answer, Netifd::Absent)
 }
 
-/// [`handshake`], then the daemon's watch on netifd set up: with `netifd` (the `dump`
-/// reply's DATA), netifd is there and the first dump answered; without, it is absent.
+/// How the fake plays netifd while the daemon sets up its watch.
+#[derive(Clone, Copy, Debug)]
+pub enum Netifd<'a> {
+    /// `network.interface` is not on the bus.
+    Absent,
+    /// It is, and answers the first dump with this DATA.
+    Answers(&'a [u8]),
+    /// It is, and leaves the first dump unanswered.
+    Silent,
+}
+
+/// [`handshake`], then the daemon's watch on netifd set up as `netifd` says.
 pub fn handshake_with(
     mut s: UnixStream,
     answer: AddObject,
-    netifd: Option<&[u8]>,
+    netifd: Netifd<'_>,
 ) -> Result<Session, UnixStream> {
     let client_id = random_id();
     s.write_all(&frame(HELLO, 0, client_id, &[])).unwrap();
@@ -291,7 +301,7 @@ fn status_frame(seq: u16, peer: u32, code: u32) -> Vec<u8> {
 }
 
 /// The daemon's anonymous object, its event registration and its LOOKUP of netifd.
-fn serve_watch_setup(s: &mut Session, netifd: Option<&[u8]>) {
+fn serve_watch_setup(s: &mut Session, netifd: Netifd<'_>) {
     let add = read_frame(&mut s.stream);
     assert_eq!(
         (add.kind, add.attrs.len()),
@@ -328,11 +338,11 @@ fn serve_watch_setup(s: &mut Session, netifd: Option<&[u8]>) {
         lookup.attr(ATTR_OBJPATH),
         Some(&cstr("network.interface")[..])
     );
-    let Some(dump) = netifd else {
+    if let Netifd::Absent = netifd {
         // UBUS_STATUS_NOT_FOUND
         s.stream.write_all(&status_frame(lookup.seq, 0, 4)).unwrap();
         return;
-    };
+    }
     let id = random_id();
     let mut found = attr(ATTR_OBJPATH, &cstr("network.interface"));
     found.extend(attr(ATTR_OBJID, &id.to_be_bytes()));
@@ -342,7 +352,12 @@ fn serve_watch_setup(s: &mut Session, netifd: Option<&[u8]>) {
         .unwrap();
     s.stream.write_all(&status_frame(lookup.seq, 0, 0)).unwrap();
     serve_subscribe(s, id);
-    serve_dump(s, dump);
+    match netifd {
+        Netifd::Answers(dump) => serve_dump(s, dump),
+        _ => {
+            read_dump_call(s);
+        }
+    }
 }
 
 /// The daemon's SUBSCRIBE to netifd's object `id`.
@@ -360,6 +375,12 @@ fn serve_subscribe(s: &mut Session, id: u32) {
 /// Reads the daemon's `dump` call and answers it with `dump` (DATA content), as ubusd
 /// forwards netifd's reply (header peer = the object id).
 pub fn serve_dump(s: &mut Session, dump: &[u8]) {
+    let seq = read_dump_call(s);
+    answer_dump(s, seq, dump);
+}
+
+/// Reads the daemon's `dump` call; returns its seq.
+pub fn read_dump_call(s: &mut Session) -> u16 {
     let id = s.netifd_id.expect("netifd is played");
     let call = read_frame(&mut s.stream);
     assert_eq!(
@@ -367,15 +388,19 @@ pub fn serve_dump(s: &mut Session, dump: &[u8]) {
         (INVOKE, id, Some(id))
     );
     assert_eq!(call.attr(ATTR_METHOD), Some(&cstr("dump")[..]));
+    call.seq
+}
+
+/// Answers the `dump` call `seq` with `dump` (DATA content).
+pub fn answer_dump(s: &mut Session, seq: u16, dump: &[u8]) {
+    let id = s.netifd_id.expect("netifd is played");
     let mut data = attr(ATTR_OBJID, &id.to_be_bytes());
     data.extend(attr(ATTR_DATA, dump));
-    s.stream
-        .write_all(&frame(DATA, call.seq, id, &data))
-        .unwrap();
+    s.stream.write_all(&frame(DATA, seq, id, &data)).unwrap();
     let mut status = attr(ATTR_STATUS, &0u32.to_be_bytes());
     status.extend(attr(ATTR_OBJID, &id.to_be_bytes()));
     s.stream
-        .write_all(&frame(STATUS, call.seq, id, &status))
+        .write_all(&frame(STATUS, seq, id, &status))
         .unwrap();
 }
 
