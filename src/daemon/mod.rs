@@ -1,6 +1,7 @@
 //! The daemon: one thread, one poll over the signalfd, the rtnetlink socket, the ubus
-//! connection and one packet socket per armed uplink. No timers: with no NS arriving and no
-//! link or config changes, it never wakes up.
+//! connection and one packet socket per armed uplink. No timers but a ubus retry or the
+//! deadline of a netifd `dump` in flight: with no NS arriving and no link, config or netifd
+//! changes, it never wakes up.
 
 pub mod bus;
 mod memberships;
@@ -387,7 +388,7 @@ impl Daemon {
         );
         loop {
             self.fill_pollfds();
-            // No timeout unless a ubus retry is pending: idle means asleep.
+            // No timeout unless a ubus retry or a netifd dump is pending: idle means asleep.
             let timeout = match self.bus.as_ref().and_then(Bus::retry_at) {
                 // Rounded up: waking before the retry is due would only loop back here.
                 Some(at) => at
