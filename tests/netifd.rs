@@ -404,3 +404,227 @@ fn lab_answers_move_with_one_renumbering() {
     let json = status(&mut s, 3);
     assert!(json.contains("\"na_sent\": 2"), "{json}");
 }
+
+/// Children killed (and reaped) on drop, in reverse order of start.
+struct Children(Vec<Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for c in self.0.iter_mut().rev() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Through the real netifd: `NDPR_NETIFD` names a netifd binary built from openwrt/netifd,
+/// `NDPR_UBUS_PREFIX` the prefix of ubusd and the ubus CLI built from openwrt/ubus
+/// (default /tmp/ubusreal/prefix, where the OpenWrt userland build puts them). netifd
+/// runs in the daemon's namespace with wan static on wan0 (its ip6prefix a /56) and lan
+/// on lan0 (ip6assign 64); the upstream side solicits. Then wan's ip6prefix is changed
+/// and `ubus call network reload` run, as `reload_config` does on a router.
+#[test]
+#[ignore = "needs root and network namespaces; run by scripts/test.sh"]
+fn lab_real_netifd_renumbering_moves_the_answers() {
+    let Some(netifd) = std::env::var_os("NDPR_NETIFD").map(std::path::PathBuf::from) else {
+        println!("SKIPPED: no real netifd (set NDPR_NETIFD to a netifd built from openwrt/netifd)");
+        return;
+    };
+    let prefix = std::env::var_os("NDPR_UBUS_PREFIX")
+        .map_or_else(|| "/tmp/ubusreal/prefix".into(), std::path::PathBuf::from);
+    let (ubusd, ubus) = (prefix.join("sbin/ubusd"), prefix.join("bin/ubus"));
+    if !netifd.is_file() || !ubusd.is_file() || !ubus.is_file() {
+        println!(
+            "SKIPPED: {} or {} or {} is missing",
+            netifd.display(),
+            ubusd.display(),
+            ubus.display()
+        );
+        return;
+    }
+    require("ndisc6", "ndisc6");
+    let id = std::process::id();
+    let pair = NetnsPair {
+        a: format!("ndpr-rn-srv-{id}"),
+        b: format!("ndpr-rn-rtr-{id}"),
+    };
+    for cmd in [
+        format!("ip netns add {}", pair.a),
+        format!("ip netns add {}", pair.b),
+        format!(
+            "ip link add wan0 netns {} type veth peer name up0 netns {}",
+            pair.a, pair.b
+        ),
+        format!(
+            "ip -n {} link add lan0 type veth peer name lan0-peer",
+            pair.a
+        ),
+        format!(
+            "ip netns exec {} sysctl -qw net.ipv6.conf.all.accept_dad=0",
+            pair.a
+        ),
+        format!(
+            "ip netns exec {} sysctl -qw net.ipv6.conf.default.accept_dad=0",
+            pair.a
+        ),
+        format!(
+            "ip netns exec {} sysctl -qw net.ipv6.conf.up0.accept_dad=0",
+            pair.b
+        ),
+        format!("ip -n {} link set up0 up", pair.b),
+    ] {
+        assert!(sh(&cmd), "{cmd}");
+    }
+    let dir = ConfigDir::new("real-netifd");
+    let etc = dir.path.join("etc");
+    std::fs::create_dir_all(dir.path.join("lib-netifd")).unwrap();
+    std::fs::create_dir_all(&etc).unwrap();
+    let network = |prefix56: &str| {
+        format!(
+            "config interface 'lan'\n\toption device 'lan0'\n\toption proto 'static'\n\
+             \toption ip6assign '64'\n\n\
+             config interface 'wan'\n\toption device 'wan0'\n\toption proto 'static'\n\
+             \toption ip6addr '2001:db8:1:2::1/64'\n\toption ip6prefix '{prefix56}'\n"
+        )
+    };
+    std::fs::write(etc.join("network"), network("2001:db8:1:100::/56")).unwrap();
+    dir.write("config uplink 'wan'\n\toption device 'wan0'\n\tlist prefix_from 'lan'\n");
+    let sock = dir.ubus_socket();
+    let mut children = Children(Vec::new());
+    children.0.push(
+        Command::new(&ubusd)
+            .arg("-s")
+            .arg(&sock)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !sock.exists() {
+        assert!(Instant::now() < deadline, "ubusd did not create its socket");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let in_a = |program: &std::path::Path| {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &pair.a]).arg(program);
+        c
+    };
+    children.0.push(
+        in_a(&netifd)
+            .arg("-s")
+            .arg(&sock)
+            .arg("-c")
+            .arg(&etc)
+            .arg("-p")
+            .arg(dir.path.join("lib-netifd"))
+            .args(["-h", "/bin/true", "-S", "-l", "1", "-r"])
+            .arg(dir.path.join("resolv.conf"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut daemon = in_a(std::path::Path::new(env!("CARGO_BIN_EXE_ndpresponder")))
+        .args(["-f", "-c", dir.arg(), "-s"])
+        .arg(&sock)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = line_channel(daemon.stderr.take().unwrap());
+    let mut d = Daemon {
+        child: daemon,
+        lines,
+        log: Vec::new(),
+        _dir: dir,
+    };
+    let ubus_call = |object: &str, method: &str| -> String {
+        let out = Command::new("timeout")
+            .arg(COMMAND_TIMEOUT)
+            .arg(&ubus)
+            .arg("-s")
+            .arg(&sock)
+            .args(["call", object, method])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let wait_status = |d: &mut Daemon, needles: &[&str]| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let json = ubus_call("ndpresponder", "status");
+            if needles.iter().all(|n| json.contains(n)) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "status never had {needles:?}:\n{json}\n{:#?}",
+                d.log()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    wait_status(
+        &mut d,
+        &["\"armed\": true", "2001:db8:1:100::/64", "netifd lan"],
+    );
+    let has_ll = format!(
+        "ip -n {} -6 addr show dev up0 scope link | grep -q inet6",
+        pair.b
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !sh(&has_ll) {
+        assert!(
+            Instant::now() < deadline,
+            "up0 never got a link-local address"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let ndisc = |target: &str| {
+        Probe::Ndisc6
+            .run(Command::new("timeout").args([
+                COMMAND_TIMEOUT,
+                "ip",
+                "netns",
+                "exec",
+                &pair.b,
+                "ndisc6",
+                "-q",
+                "-n",
+                "-r",
+                "3",
+                "-w",
+                "300",
+                target,
+                "up0",
+            ]))
+            .is_some()
+    };
+    assert!(ndisc("2001:db8:1:100::5"), "lan's /64 not answered");
+    assert!(
+        !ndisc("2001:db8:1:200::5"),
+        "a /64 netifd does not report answered"
+    );
+
+    std::fs::write(etc.join("network"), network("2001:db8:1:200::/56")).unwrap();
+    let t0 = Instant::now();
+    ubus_call("network", "reload");
+    wait_status(&mut d, &["\"armed\": true", "2001:db8:1:200::/64"]);
+    let moved = t0.elapsed();
+    println!("real netifd: network reload to the new range in status: {moved:?}");
+    assert!(ndisc("2001:db8:1:200::5"), "the new /64 not answered");
+    assert!(!ndisc("2001:db8:1:100::5"), "the old /64 still answered");
+    let moves: Vec<String> = d
+        .log()
+        .iter()
+        .filter(|l| l.contains("netifd interface lan: prefixes"))
+        .cloned()
+        .collect();
+    println!("{moves:#?}");
+    assert!(
+        moves.last().unwrap().ends_with("2001:db8:1:200::/64"),
+        "{moves:#?}"
+    );
+}

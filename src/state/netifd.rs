@@ -135,6 +135,29 @@ mod tests {
         assert_eq!(p.origin(&names, &net("2001:db8:2::/64")), None);
     }
 
+    /// The real netifd's dumps (fixture 35): before and after wan's ip6prefix moved.
+    #[test]
+    fn real_netifd_dumps_before_and_after_a_renumbering() {
+        let dumps: Vec<Vec<u8>> =
+            fixtures::frames("35-ndpresponder-real-netifd.txt", "ubusd", "ndpresponder")
+                .into_iter()
+                .filter(|f| f[1] == 2)
+                .filter_map(|f| {
+                    let msg = Message::parse(&f).unwrap();
+                    let data = msg.parse_attrs().unwrap().nested(attr::DATA)?.to_vec();
+                    parse_dump(&data, &["lan"]).is_ok().then_some(data)
+                })
+                .collect();
+        assert!(dumps.len() >= 3, "{} dumps", dumps.len());
+        let first = parse_dump(&dumps[0], &["lan", "wan", "loopback"]).unwrap();
+        assert_eq!(first.of("lan"), [net("2001:db8:1:100::/64")]);
+        assert_eq!(first.of("wan"), [net("2001:db8:1:100::/56")]);
+        assert_eq!(first.of("loopback"), []);
+        let last = parse_dump(&dumps[2], &["lan", "wan"]).unwrap();
+        assert_eq!(last.of("lan"), [net("2001:db8:1:200::/64")]);
+        assert_eq!(last.of("wan"), [net("2001:db8:1:200::/56")]);
+    }
+
     #[test]
     fn only_named_interfaces_are_kept() {
         let p = parse_dump(&recorded_dump(), &["lan"]).unwrap();
