@@ -9,8 +9,7 @@ pub mod reconnect;
 mod uplink;
 
 use crate::cli::{RunOptions, Source};
-use crate::config::UplinkConfig;
-use crate::config::{self, Config};
+use crate::config::{self, Config, UplinkConfig};
 use crate::state::links::Links;
 use crate::state::netifd::{self as netifd_dump, NetifdPrefixes};
 use crate::state::rtnl::{self, RtnlEvent};
