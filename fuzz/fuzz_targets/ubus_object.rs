@@ -11,10 +11,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ndpresponder::ubus::msg::{FrameReassembler, Message};
 use ndpresponder::daemon::bus::{Handler, METHODS};
+use ndpresponder::ubus::msg::{FrameReassembler, Message};
 use ndpresponder::ubus::{BlobmsgList, Event, ObjectClient, UbusError, WatchEvent, Watcher};
-
 
 /// What a session did: its events, how it ended, and every byte it queued for ubusd.
 #[derive(Debug, PartialEq)]
