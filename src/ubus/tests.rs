@@ -819,3 +819,66 @@ fn watch_ignores_what_is_not_its_own() {
     // Before the subscription, a notification does not make a call.
     assert_eq!(client.watch().unwrap().target(), None);
 }
+
+/// ubusd refusing the event registration and the subscription (ACLs): each is reported
+/// once, and the dump still goes out and is answered.
+#[test]
+fn watch_reports_refusals() {
+    use super::watch::{WatchEvent, Watcher};
+    let frames = fixtures::transcript("34-ndpresponder-follows-netifd.txt");
+    let mut client = ObjectClient::new("ndpresponder", &crate::daemon::bus::METHODS)
+        .with_watch(Watcher::new("network.interface", "dump"));
+    // HELLO, both ADD_OBJECT replies: the watch then sends register (seq 3) and LOOKUP (4).
+    for f in frames.iter().filter(|f| f.to == "ndpresponder").take(5) {
+        client.receive(&f.bytes);
+        while client.next_event().unwrap().is_some() {}
+    }
+    let mut events = Vec::new();
+    let target = 0x0abc_def0;
+    let permission_denied = 6;
+    let mut feed = |client: &mut ObjectClient<_>, frame: Vec<u8>| {
+        client.receive(&frame);
+        while let Some(e) = client.next_event().unwrap() {
+            events.push(e);
+        }
+    };
+    feed(&mut client, msg::build_status(3, 1, permission_denied, 0));
+    feed(&mut client, msg::build_data(4, 0, target, &[]).unwrap());
+    feed(&mut client, msg::build_status(4, 0, 0, 0));
+    feed(&mut client, msg::build_status(5, 0, permission_denied, 0));
+    let mut b = BlobmsgBuilder::new();
+    let a = b.open_array("interface");
+    b.close(a);
+    let dump = b.finish();
+    feed(
+        &mut client,
+        msg::build_data(6, target, target, &dump).unwrap(),
+    );
+    feed(&mut client, msg::build_status(6, target, 0, target));
+    assert_eq!(
+        events,
+        [
+            Event::Watch(WatchEvent::Refused {
+                what: "register for ubus.object.add",
+                status: permission_denied
+            }),
+            Event::Watch(WatchEvent::Refused {
+                what: "subscribe",
+                status: permission_denied
+            }),
+            Event::Watch(WatchEvent::Reply(dump)),
+        ]
+    );
+    // SUBSCRIBE and the dump INVOKE went out after the LOOKUP answer.
+    let sent = client.outgoing();
+    let mut r = msg::FrameReassembler::new();
+    r.push(sent);
+    let mut kinds = Vec::new();
+    while let Some(f) = r.next_frame().unwrap() {
+        kinds.push(f[1]);
+    }
+    assert!(
+        kinds.ends_with(&[MsgType::Subscribe as u8, MsgType::Invoke as u8]),
+        "{kinds:?}"
+    );
+}
