@@ -202,6 +202,7 @@ mod tests {
             downstreams: vec!["br-lan".into(), "docker0".into()],
             hosts,
             announce: false,
+            prefix_from: Vec::new(),
             source: SourcePolicy::Target,
             router: true,
             override_flag: false,
