@@ -298,6 +298,7 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
                 downstreams: downstreams.clone(),
                 hosts,
                 announce,
+                prefix_from: Vec::new(),
                 source,
                 router,
                 override_flag,

@@ -70,6 +70,8 @@ pub struct UplinkConfig {
     pub device: String,
     /// Optional netifd logical interface (`wan`), used by the procd triggers.
     pub interface: Option<String>,
+    /// The ranges answered for: the static `prefix` list here; the daemon adds those of
+    /// the `prefix_from` interfaces as netifd reports them.
     pub prefixes: Vec<Ipv6Net>,
     pub excludes: Vec<Ipv6Net>,
     /// Devices behind this host (`br-lan`, `docker0`): a target whose route in the main
@@ -80,6 +82,8 @@ pub struct UplinkConfig {
     pub hosts: Option<HostsMode>,
     /// Announce hosts that appear on a downstream device in a range (see `core::announce`).
     pub announce: bool,
+    /// netifd interfaces whose current prefixes are answered for as well.
+    pub prefix_from: Vec<String>,
     pub source: SourcePolicy,
     /// NA Router flag (RFC 4861 section 4.4); default on.
     pub router: bool,

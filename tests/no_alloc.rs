@@ -110,6 +110,7 @@ fn run(facts: &InterfaceFacts<'_>, prefixes: Vec<ipnet::Ipv6Net>, downstreams: V
         downstreams,
         hosts: routed.then_some(HostsMode::Known),
         announce: false,
+        prefix_from: Vec::new(),
         source: SourcePolicy::Auto,
         router: true,
         override_flag: false,

@@ -42,6 +42,7 @@ fn uplinks() -> [(UplinkConfig, Option<DropReason>); 3] {
         downstreams: Vec::new(),
         hosts: None,
         announce: false,
+        prefix_from: Vec::new(),
         source: SourcePolicy::Target,
         router: true,
         override_flag: false,

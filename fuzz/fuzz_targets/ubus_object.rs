@@ -5,14 +5,15 @@
 //! - a call names one of our methods and its arguments decode, each named in the method's
 //!   signature with its type, none twice;
 //! - `Registered` comes with `object_id()` set;
+//! - the netifd watch the daemon runs on the same connection reports a reply or a
+//!   subscription only for what it asked;
 //! - everything queued for ubusd is a sequence of well-formed frames.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ndpresponder::ubus::msg::{FrameReassembler, Message};
 use ndpresponder::daemon::bus::{Handler, METHODS};
-use ndpresponder::ubus::{BlobmsgList, Event, ObjectClient, UbusError};
-
+use ndpresponder::ubus::msg::{FrameReassembler, Message};
+use ndpresponder::ubus::{BlobmsgList, Event, ObjectClient, UbusError, WatchEvent, Watcher};
 
 /// What a session did: its events, how it ended, and every byte it queued for ubusd.
 #[derive(Debug, PartialEq)]
@@ -23,7 +24,8 @@ struct Transcript {
 }
 
 fn drive(stream: &[u8], chunk: usize) -> Transcript {
-    let mut client = ObjectClient::new("ndpresponder", &METHODS);
+    let mut client = ObjectClient::new("ndpresponder", &METHODS)
+        .with_watch(Watcher::new("network.interface", "dump"));
     let mut events = Vec::new();
     let mut error = None;
     'feed: for piece in stream.chunks(chunk) {
@@ -75,6 +77,10 @@ fn check_event(client: &ObjectClient<Handler>, event: &Event<Handler>) {
                 seen.push(field.name);
             }
         }
+        Event::Watch(WatchEvent::Subscribed { target }) => {
+            assert_eq!(client.watch().and_then(Watcher::target), Some(*target));
+        }
+        Event::Watch(_) => {}
     }
 }
 

@@ -278,12 +278,16 @@ impl<'r> SectionReport<'r, '_> {
         let prefixes = self.prefixes("prefix");
         let excludes = self.prefixes("exclude");
         let downstreams = self.downstreams(device.as_deref());
-        if self.section.option("prefix").is_none() && self.section.option("downstream").is_none() {
+        let prefix_from = self.interfaces("prefix_from");
+        if ["prefix", "downstream", "prefix_from"]
+            .iter()
+            .all(|name| self.section.option(name).is_none())
+        {
             self.error(
                 self.section.line,
                 Some("prefix"),
-                "required option is missing (IPv6 prefixes to answer for, or 'downstream' \
-                 devices whose routes give them)"
+                "required option is missing (IPv6 prefixes to answer for, 'downstream' \
+                 devices whose routes give them, or 'prefix_from' naming netifd interfaces)"
                     .to_string(),
             );
         }
@@ -321,8 +325,9 @@ impl<'r> SectionReport<'r, '_> {
                 "needs at least one 'downstream' device whose hosts it announces".to_string(),
             );
         }
-        // Excludes may also cut holes in the routed ranges, which are not known here.
-        if downstreams.is_empty() {
+        // Excludes may also cut holes in the routed and netifd ranges, which are known only
+        // at run time.
+        if downstreams.is_empty() && prefix_from.is_empty() {
             self.check_excludes(&prefixes, &excludes);
         }
         let source = self.parsed("source", schema::SOURCE, values::source_policy);
@@ -339,6 +344,7 @@ impl<'r> SectionReport<'r, '_> {
             downstreams,
             hosts,
             announce,
+            prefix_from,
             source,
             router,
             override_flag,
@@ -378,6 +384,46 @@ impl<'r> SectionReport<'r, '_> {
             }
         }
         devices
+    }
+
+    /// `prefix_from` as `list` or `option`, items maybe space-separated: netifd interface
+    /// names (UCI section names: letters, digits, '_'; '-' is accepted for hand-made
+    /// dynamic interfaces), each once.
+    fn interfaces(&mut self, name: &str) -> Vec<String> {
+        let section: &'r Section = self.section;
+        let Some(option) = section.option(name) else {
+            return Vec::new();
+        };
+        let items: Vec<&str> = match &option.value {
+            Value::Single(v) => v.split_ascii_whitespace().collect(),
+            Value::List(items) => items
+                .iter()
+                .flat_map(|i| i.split_ascii_whitespace())
+                .collect(),
+        };
+        let line = option.line;
+        if items.is_empty() {
+            self.error(line, Some(name), "is empty".to_string());
+        }
+        let mut names: Vec<String> = Vec::new();
+        for item in items {
+            let valid = item.len() <= 64
+                && item
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if !valid {
+                self.error(
+                    line,
+                    Some(name),
+                    format!("'{item}' is not a netifd interface name (letters, digits, '_')"),
+                );
+            } else if names.iter().any(|n| n == item) {
+                self.warning(line, Some(name), format!("'{item}' is listed twice"));
+            } else {
+                names.push(item.to_string());
+            }
+        }
+        names
     }
 
     /// `prefix`/`exclude` as `list` or `option`; items may also be space-separated.

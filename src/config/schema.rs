@@ -30,6 +30,8 @@ pub enum Kind {
     Devices,
     /// A hosts policy; unset means each origin's default ([`RangeOrigin::default_hosts`]).
     Hosts,
+    /// netifd logical interface names, `list` or `option`, optional.
+    Interfaces,
 }
 
 /// How `check` shows an option's effective value.
@@ -83,7 +85,7 @@ pub const GLOBAL: [Row; 2] = [
     },
 ];
 
-pub const UPLINK: [Row; 13] = [
+pub const UPLINK: [Row; 14] = [
     Row {
         section: UPLINK_TYPE,
         name: "enabled",
@@ -112,16 +114,27 @@ pub const UPLINK: [Row; 13] = [
         kind: Kind::Prefixes,
         help: "Prefixes to answer for (static ranges); items may also be space-separated. A \
                bare address means /128; host bits are cleared with a warning; IPv4 is an \
-               error. Required unless 'downstream' is given.",
+               error. Required unless 'downstream' \
+               or 'prefix_from' is given.",
         shown: Shown::Uplink(|u| nets(&u.prefixes)),
+    },
+    Row {
+        section: UPLINK_TYPE,
+        name: "prefix_from",
+        kind: Kind::Interfaces,
+        help: "netifd interfaces ('lan', 'wan6') whose current prefixes are answered for \
+               too: their ipv6-prefix-assignment entries (ip6assign, extendprefix) and \
+               ipv6-prefix entries (a delegated prefix), followed over ubus as netifd \
+               changes them. Excludes apply to them as well.",
+        shown: Shown::Uplink(|u| names(&u.prefix_from)),
     },
     Row {
         section: UPLINK_TYPE,
         name: "exclude",
         kind: Kind::Prefixes,
-        help: "Prefixes not answered for, in static or routed ranges. Without 'downstream', \
-               one outside every prefix is a warning and excludes covering all the prefixes \
-               are an error.",
+        help: "Prefixes not answered for, in static, netifd or routed ranges. Without \
+               'downstream' and 'prefix_from', one outside every prefix is a warning and \
+               excludes covering all the prefixes are an error.",
         shown: Shown::Uplink(|u| nets(&u.excludes)),
     },
     Row {
@@ -212,6 +225,7 @@ impl Kind {
             Kind::Prefixes => "IPv6 prefixes (list)".to_string(),
             Kind::Devices => "device names (list)".to_string(),
             Kind::Hosts => words(&HOSTS_MODES),
+            Kind::Interfaces => "netifd interface names (list)".to_string(),
         }
     }
 
@@ -224,7 +238,7 @@ impl Kind {
             Kind::Source(s) => format!("`{}`", word_for(&SOURCE_POLICIES, s)),
             Kind::Rate(n) => format!("`{n}`"),
             Kind::Device => "required".to_string(),
-            Kind::Text | Kind::Prefixes | Kind::Devices => "none".to_string(),
+            Kind::Text | Kind::Prefixes | Kind::Devices | Kind::Interfaces => "none".to_string(),
             Kind::Hosts => format!(
                 "`{}` for prefixes, `{}` for routed ranges",
                 word_for(&HOSTS_MODES, &RangeOrigin::Static.default_hosts()),
@@ -283,6 +297,13 @@ fn nets(list: &[Ipv6Net]) -> String {
         .map(|n| n.to_string())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+fn names(list: &[String]) -> String {
+    if list.is_empty() {
+        return "-".to_string();
+    }
+    list.join(" ")
 }
 
 fn limit(l: RateLimit) -> String {

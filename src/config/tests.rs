@@ -305,6 +305,7 @@ fn defaults_and_every_setting_are_read() {
             downstreams: Vec::new(),
             hosts: None,
             announce: false,
+            prefix_from: Vec::new(),
             source: SourcePolicy::LinkLocal,
             router: false,
             override_flag: true,
@@ -394,8 +395,9 @@ fn render_shows_every_setting() {
     assert_eq!(
         render(&c),
         "enabled: yes\nlog_level: info\nuplink wan:\n  device: eth0\n  interface: -\n\
-         \x20 prefix: 2001:db8:1::/64\n  exclude: 2001:db8:1::1/128\n  downstream: -\n\
-         \x20 hosts: any (static), known (routed)\n  announce: no\n  source: target\n\
+         \x20 prefix: 2001:db8:1::/64\n  prefix_from: -\n  exclude: 2001:db8:1::1/128\n\
+         \x20 downstream: -\n  hosts: any (static), known (routed)\n  announce: no\n\
+         \x20 source: target\n\
          \x20 router: yes\n  override: no\n  rate_limit: off\n\
          \x20 source_rate_limit: 1000/s burst 1000\n"
     );
@@ -459,4 +461,53 @@ fn shipped_default_file_loads_cleanly() {
         .filter(|w| !w.contains("no enabled 'uplink' section"))
         .collect();
     assert!(unexpected.is_empty(), "{unexpected:?}");
+}
+
+#[test]
+fn prefix_from_names_netifd_interfaces() {
+    use Kind::{Error as E, Warning as W};
+    let only = "config uplink 'wan'\n\toption device 'eth0'\n\tlist prefix_from 'lan'\n\
+                \tlist prefix_from 'wan_6 guest'\n";
+    let c = from_uci_text(FILE, only.as_bytes()).unwrap().config;
+    assert_eq!(c.uplinks[0].prefix_from, ["lan", "wan_6", "guest"]);
+    assert!(c.uplinks[0].prefixes.is_empty());
+    // The ranges come at run time: an exclude cannot be checked against them here.
+    check(
+        "exclude with prefix_from only",
+        &format!("{only}\tlist exclude '2001:db8::/64'\n"),
+        &[],
+    );
+    check(
+        "neither prefix nor prefix_from",
+        "config uplink 'wan'\n\toption device 'eth0'\n",
+        &[(
+            E,
+            1,
+            Some("wan"),
+            Some("prefix"),
+            "or 'prefix_from' naming netifd interfaces",
+        )],
+    );
+    check(
+        "bad name",
+        &format!("{WAN}\tlist prefix_from 'lan/1'\n"),
+        &[(
+            E,
+            4,
+            Some("wan"),
+            Some("prefix_from"),
+            "'lan/1' is not a netifd",
+        )],
+    );
+    check(
+        "twice",
+        &format!("{WAN}\tlist prefix_from 'lan'\n\tlist prefix_from 'lan'\n"),
+        &[(
+            W,
+            5,
+            Some("wan"),
+            Some("prefix_from"),
+            "'lan' is listed twice",
+        )],
+    );
 }

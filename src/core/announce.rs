@@ -130,6 +130,7 @@ mod tests {
             downstreams: vec!["docker0".into()],
             hosts: None,
             announce: true,
+            prefix_from: Vec::new(),
             source: SourcePolicy::Target,
             router: true,
             override_flag: true,

@@ -134,7 +134,7 @@ pub fn is_known(view: &FollowView<'_>, target: &Ipv6Addr) -> bool {
 /// The whole decision for `target` on an uplink configured as `cfg`. Without a view (no
 /// downstreams configured) only the static prefixes count. Kept out of line: the packet
 /// path, `explain` and announcements share one copy (on MIPS each inlined copy costs
-/// about 2 KiB of the 256 KiB budget).
+/// about 2 KiB of the binary).
 #[inline(never)]
 pub fn lookup(cfg: &UplinkConfig, view: Option<&FollowView<'_>>, target: &Ipv6Addr) -> Lookup {
     let range = match coverage(cfg, target) {
@@ -202,6 +202,7 @@ mod tests {
             downstreams: vec!["br-lan".into(), "docker0".into()],
             hosts,
             announce: false,
+            prefix_from: Vec::new(),
             source: SourcePolicy::Target,
             router: true,
             override_flag: false,

@@ -334,6 +334,7 @@ mod tests {
             downstreams: Vec::new(),
             hosts: None,
             announce: false,
+            prefix_from: Vec::new(),
             source: SourcePolicy::Target,
             router: true,
             override_flag: false,

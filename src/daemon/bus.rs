@@ -13,7 +13,7 @@ use crate::sys::inotify::DirWatch;
 use crate::sys::time::monotonic_ns;
 use crate::ubus::{
     BlobmsgBuilder, BlobmsgList, BlobmsgType, BlobmsgValue, Event, Method, ObjectClient, Status,
-    UbusConnection,
+    UbusConnection, Watcher,
 };
 use crate::{log_debug, log_info, log_notice, log_warn};
 use std::io::ErrorKind;
@@ -21,6 +21,9 @@ use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 
 pub const OBJECT: &str = "ndpresponder";
+/// netifd's object: `dump` lists every interface with its prefixes, and its subscribers get
+/// `interface.update` / `interface.down`.
+pub const NETIFD: &str = "network.interface";
 
 /// What a method does: it gets the daemon's state, the ubus link (for status) and the
 /// call's arguments, only those its policy names, each with its type.
@@ -64,7 +67,18 @@ pub struct Bus {
     /// The watch is on the socket's directory itself, not on an ancestor waiting for it.
     watching_dir: bool,
     link: Reconnect,
+    /// The `network.interface dump` in flight (its seq) and when it is given up on
+    /// (CLOCK_MONOTONIC ns).
+    dump_deadline: Option<(u16, u64)>,
+    /// How long the next dump may take: [`DUMP_TIMEOUT_NS`], doubled after each one that
+    /// went unanswered up to [`DUMP_TIMEOUT_MAX_NS`], so a hung netifd costs one call per
+    /// step, never a spin.
+    dump_timeout_ns: u64,
 }
+
+/// netifd answers `dump` from memory at once; 5 s without an answer means it is hung.
+const DUMP_TIMEOUT_NS: u64 = 5_000_000_000;
+const DUMP_TIMEOUT_MAX_NS: u64 = 320_000_000_000;
 
 impl Bus {
     pub fn new(path: PathBuf, now_ns: u64) -> Bus {
@@ -74,6 +88,8 @@ impl Bus {
             watch: None,
             watching_dir: false,
             link: Reconnect::new(now_ns),
+            dump_deadline: None,
+            dump_timeout_ns: DUMP_TIMEOUT_NS,
         };
         bus.connect(now_ns);
         bus
@@ -104,7 +120,7 @@ impl Bus {
         }
         // Before connecting, so a socket created in between is seen by one or the other.
         self.update_watch();
-        let client = ObjectClient::new(OBJECT, &METHODS);
+        let client = ObjectClient::new(OBJECT, &METHODS).with_watch(Watcher::new(NETIFD, "dump"));
         match UbusConnection::connect(&self.path, client) {
             Ok(c) => {
                 log_debug!("ubus: connected to {}", self.path.display());
@@ -133,6 +149,7 @@ impl Bus {
 
     fn fail(&mut self, now_ns: u64, error: String, wait_for_watch: bool) {
         self.conn = None;
+        self.dump_deadline = None;
         let try_no = self.link.retries() + 1;
         match self.link.failed(now_ns, error, wait_for_watch) {
             // No ubusd (yet) is normal on a host without it and at boot.
@@ -149,16 +166,51 @@ impl Bus {
     /// the daemon sleeps without a timeout.
     pub fn retry_at(&self) -> Option<u64> {
         match self.conn {
-            Some(_) => None,
+            Some(_) => self.dump_deadline.map(|(_, at)| at),
             None => self.link.retry_at(),
         }
     }
 
-    /// Runs a due retry.
-    pub fn on_tick(&mut self, now_ns: u64) {
+    /// Runs a due retry, or gives up on an unanswered dump and calls again.
+    pub fn on_tick(&mut self, now_ns: u64, state: &mut State) {
         if self.conn.is_none() && self.link.due(now_ns) {
             self.connect(now_ns);
         }
+        let Some(conn) = self.conn.as_mut() else {
+            return;
+        };
+        if self.dump_deadline.is_some_and(|(_, at)| now_ns >= at) {
+            state.netifd_unanswered(self.dump_timeout_ns / 1_000_000_000);
+            let timeout = (self.dump_timeout_ns * 2).min(DUMP_TIMEOUT_MAX_NS);
+            self.dump_deadline = None;
+            if let Err(e) = conn.object_mut().retry_watch_call() {
+                log_warn!("netifd: {e}");
+            }
+            self.track_dump(now_ns);
+            // After track_dump, which took the new call for an answered one.
+            self.dump_timeout_ns = timeout;
+            if let Some((seq, _)) = self.dump_deadline {
+                self.dump_deadline = Some((seq, now_ns + timeout));
+            }
+        }
+    }
+
+    /// Arms the deadline of each dump that goes out; an answered one (none pending, or
+    /// another one sent after it) ends the backoff.
+    fn track_dump(&mut self, now_ns: u64) {
+        let pending = self
+            .conn
+            .as_ref()
+            .and_then(|c| c.object().watch())
+            .and_then(|w| w.pending_call());
+        let armed = self.dump_deadline.map(|(seq, _)| seq);
+        if pending == armed {
+            return;
+        }
+        if armed.is_some() {
+            self.dump_timeout_ns = DUMP_TIMEOUT_NS;
+        }
+        self.dump_deadline = pending.map(|seq| (seq, now_ns + self.dump_timeout_ns));
     }
 
     pub fn conn_fd(&self) -> Option<(i32, bool)> {
@@ -198,11 +250,16 @@ impl Bus {
                     Ok(None)
                 }
                 Event::Call(call) => (call.method.handler)(state, link, &call.args),
+                Event::Watch(news) => {
+                    state.on_netifd(news);
+                    Ok(None)
+                }
             })
         };
         if let Err(e) = result {
             self.fail(now_ns, e.to_string(), false);
         }
+        self.track_dump(now_ns);
     }
 
     /// The link's state in the SIGUSR1 dump.
@@ -261,6 +318,20 @@ pub fn status(state: &State, ubus: &Reconnect) -> Vec<u8> {
     b.put_u64("reloads", state.reloads);
     put_ubus(&mut b, ubus);
     follow_status::put_tables(&mut b, state);
+    let n = b.open_table("netifd");
+    b.put_string("state", state.netifd.state);
+    b.put_u64("dumps", state.netifd.dumps);
+    if let Some(at) = state.netifd.updated_ns {
+        b.put_u64(
+            "seconds_since_dump",
+            monotonic_ns().saturating_sub(at) / 1_000_000_000,
+        );
+    }
+    b.put_u32("entries_skipped", state.netifd.prefixes.skipped);
+    if let Some(e) = &state.netifd.error {
+        b.put_string("error", e);
+    }
+    b.close(n);
     let uplinks = b.open_array("uplinks");
     for u in &state.uplinks {
         let cfg = u.config();
@@ -284,6 +355,11 @@ pub fn status(state: &State, ubus: &Reconnect) -> Vec<u8> {
         }
         put_prefixes(&mut b, "prefixes", &cfg.prefixes);
         put_prefixes(&mut b, "excludes", &cfg.excludes);
+        let names = b.open_array("prefix_from");
+        for n in &cfg.prefix_from {
+            b.put_string("", n);
+        }
+        b.close(names);
         follow_status::put_uplink(&mut b, state, u);
         b.put_string("source", word_for(&SOURCE_POLICIES, &cfg.source));
         b.put_bool("router", cfg.router);

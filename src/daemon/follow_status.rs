@@ -1,5 +1,5 @@
-//! The `status` and `explain` parts about downstream ranges: where each range comes from
-//! (a configured prefix, or a route via a downstream device), the route and host tables'
+//! The `status` and `explain` parts about ranges: where each range comes from (a
+//! configured prefix, a netifd interface's prefix, or a route via a downstream device), the route and host tables'
 //! sizes and limits, and why an address is or is not answered.
 
 use super::uplink::{follow_view, Kernel, Uplink};
@@ -12,6 +12,7 @@ use crate::core::responder::{self, RuleLookup};
 use crate::state::{hosts, routes};
 use crate::sys::time::monotonic_ns;
 use crate::ubus::BlobmsgBuilder;
+use ipnet::Ipv6Net;
 use std::net::Ipv6Addr;
 
 /// Route-derived ranges listed per uplink at most; a host with thousands of /128 routes
@@ -43,6 +44,25 @@ fn device_name(state: &State, ifindex: u32) -> String {
 
 fn hosts_word(u: &Uplink, origin: RangeOrigin) -> &'static str {
     word_for(&HOSTS_MODES, &u.config().hosts_for(origin))
+}
+
+/// Where prefix `net` of uplink `u`'s rules comes from: a `prefix` of its configuration
+/// (`static`), or the current prefixes of one of its `prefix_from` interfaces (`netifd`,
+/// with the interface's name).
+fn put_prefix_origin(b: &mut BlobmsgBuilder, state: &State, u: &Uplink, net: &Ipv6Net) {
+    let cfg = u.config();
+    let configured = state.config.uplinks.iter().find(|c| c.name == cfg.name);
+    let netifd = match configured {
+        Some(c) if !c.prefixes.contains(net) => state.netifd.prefixes.origin(&cfg.prefix_from, net),
+        _ => None,
+    };
+    match netifd {
+        Some(interface) => {
+            b.put_string("origin", "netifd");
+            b.put_string("interface", interface);
+        }
+        None => b.put_string("origin", "static"),
+    }
 }
 
 /// Daemon-wide: the route and host tables' sizes, limits and refusals.
@@ -103,7 +123,7 @@ pub fn put_uplink(b: &mut BlobmsgBuilder, state: &State, u: &Uplink) {
     for p in &cfg.prefixes {
         let t = b.open_table("");
         b.put_string("range", &p.to_string());
-        b.put_string("origin", "static");
+        put_prefix_origin(b, state, u, p);
         b.put_string("hosts", hosts_word(u, RangeOrigin::Static));
         b.close(t);
     }
@@ -205,7 +225,7 @@ pub fn put_lookup(b: &mut BlobmsgBuilder, state: &State, u: &Uplink, lookup: &Lo
     if let Some(range) = range {
         b.put_string("rule", &range.net().to_string());
         match range {
-            Range::Static(_) => b.put_string("origin", "static"),
+            Range::Static(net) => put_prefix_origin(b, state, u, net),
             Range::Route { ifindex, .. } => {
                 b.put_string("origin", "route");
                 b.put_string("device", &device_name(state, *ifindex));

@@ -1,6 +1,7 @@
 //! The daemon: one thread, one poll over the signalfd, the rtnetlink socket, the ubus
-//! connection and one packet socket per armed uplink. No timers: with no NS arriving and no
-//! link or config changes, it never wakes up.
+//! connection and one packet socket per armed uplink. No timers but a ubus retry or the
+//! deadline of a netifd `dump` in flight: with no NS arriving and no link, config or netifd
+//! changes, it never wakes up.
 
 pub mod bus;
 mod follow_status;
@@ -9,9 +10,10 @@ pub mod reconnect;
 mod uplink;
 
 use crate::cli::{RunOptions, Source};
-use crate::config::{self, Config};
+use crate::config::{self, Config, UplinkConfig};
 use crate::state::hosts::HostTable;
 use crate::state::links::Links;
+use crate::state::netifd::{self as netifd_dump, NetifdPrefixes};
 use crate::state::routes::{RouteChange, RouteTable};
 use crate::state::rtnl::{self, RtnlEvent};
 use crate::sys::netlink::{self, Dump, NetlinkSocket};
@@ -20,7 +22,8 @@ use crate::sys::poll::{self, PollFd, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT
 use crate::sys::probe::ProbeSocket;
 use crate::sys::signal::{Signal, SignalFd};
 use crate::sys::time::monotonic_ns;
-use crate::{log, log_error, log_info, log_notice, log_warn};
+use crate::ubus::WatchEvent;
+use crate::{log, log_debug, log_error, log_info, log_notice, log_warn};
 use bus::Bus;
 use std::os::fd::AsRawFd;
 use uplink::{HostEvidence, Uplink};
@@ -75,6 +78,21 @@ pub struct State {
     verbose: bool,
     pub started_ns: u64,
     pub reloads: u64,
+    pub netifd: Netifd,
+}
+
+/// What the daemon knows from netifd, for the `prefix_from` rules.
+#[derive(Default)]
+pub struct Netifd {
+    /// The last `dump` reply, kept so that a reload naming other interfaces needs no call.
+    last_dump: Option<Vec<u8>>,
+    /// Its prefixes, for the interfaces the rules name.
+    pub prefixes: NetifdPrefixes,
+    /// How the watch stands, as status shows it.
+    pub state: &'static str,
+    pub dumps: u64,
+    pub updated_ns: Option<u64>,
+    pub error: Option<String>,
 }
 
 impl State {
@@ -137,10 +155,10 @@ impl State {
             let uplink = match same {
                 Some(i) => {
                     let mut u = old.swap_remove(i);
-                    u.reconfigure(cfg.clone(), now);
+                    u.reconfigure(self.effective(cfg), now);
                     u
                 }
-                None => Uplink::new(cfg.clone(), now),
+                None => Uplink::new(self.effective(cfg), now),
             };
             self.uplinks.push(uplink);
         }
@@ -154,7 +172,11 @@ impl State {
         if !self.verbose {
             log::set_level(new.log_level);
         }
+        let names_changed = prefix_from_names(&new) != prefix_from_names(&self.config);
         self.config = new;
+        if names_changed {
+            self.reparse_netifd();
+        }
         self.sync_uplinks();
     }
 
@@ -218,6 +240,116 @@ impl State {
         }
     }
 
+    /// The rules an uplink runs on: its static prefixes plus the current prefixes of its
+    /// `prefix_from` interfaces.
+    fn effective(&self, cfg: &UplinkConfig) -> UplinkConfig {
+        let mut e = cfg.clone();
+        for name in &cfg.prefix_from {
+            for p in self.netifd.prefixes.of(name) {
+                if !e.prefixes.contains(p) {
+                    e.prefixes.push(*p);
+                }
+            }
+        }
+        e
+    }
+
+    /// Parses the kept dump for the interfaces the rules now name; a change re-applies the
+    /// rules of every uplink.
+    fn reparse_netifd(&mut self) {
+        let names = prefix_from_names(&self.config);
+        let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
+        let parsed = match &self.netifd.last_dump {
+            Some(data) => match netifd_dump::parse_dump(data, &wanted) {
+                Ok(p) => {
+                    self.netifd.error = None;
+                    p
+                }
+                Err(e) => {
+                    if self.netifd.error.as_deref() != Some(e.as_str()) {
+                        log_warn!("{e}");
+                        self.netifd.error = Some(e);
+                    }
+                    return;
+                }
+            },
+            None => NetifdPrefixes::default(),
+        };
+        if parsed == self.netifd.prefixes {
+            return;
+        }
+        for name in &names {
+            let (old, new) = (self.netifd.prefixes.of(name), parsed.of(name));
+            if old != new {
+                log_info!("netifd interface {name}: prefixes {}", nets_text(new));
+            }
+        }
+        self.netifd.prefixes = parsed;
+        let now = monotonic_ns();
+        for i in 0..self.uplinks.len() {
+            let name = &self.uplinks[i].config().name;
+            if let Some(base) = self.config.uplinks.iter().find(|c| &c.name == name) {
+                let cfg = self.effective(base);
+                self.uplinks[i].reconfigure(cfg, now);
+            }
+        }
+        self.sync_uplinks();
+    }
+
+    /// netifd took more than `seconds` to answer `dump`: its last answer may be stale, so
+    /// its ranges are dropped until it answers (logged once per silence).
+    pub fn netifd_unanswered(&mut self, seconds: u64) {
+        if self.netifd.state != "not answering" {
+            log_warn!(
+                "netifd: network.interface did not answer dump within {seconds} s; \
+                 prefix_from ranges are empty until it does (calling again with backoff)"
+            );
+        }
+        self.netifd.state = "not answering";
+        self.netifd.last_dump = None;
+        self.reparse_netifd();
+    }
+
+    /// News from the watch on netifd's `network.interface`.
+    pub fn on_netifd(&mut self, event: &WatchEvent) {
+        let uses = !prefix_from_names(&self.config).is_empty();
+        match event {
+            WatchEvent::Subscribed { target } => {
+                self.netifd.state = "subscribed";
+                log_info!("netifd: subscribed to network.interface (id {target:#010x})");
+            }
+            WatchEvent::Reply(data) => {
+                self.netifd.state = "subscribed";
+                self.netifd.dumps += 1;
+                self.netifd.updated_ns = Some(monotonic_ns());
+                self.netifd.last_dump = Some(data.clone());
+                self.reparse_netifd();
+            }
+            WatchEvent::Absent => {
+                if self.netifd.state != "absent" {
+                    let line = "netifd: network.interface is not on ubus (or ubusd's ACLs \
+                                hide it); prefix_from ranges are empty until it appears \
+                                (ubus.object.add)";
+                    if uses {
+                        log_notice!("{line}");
+                    } else {
+                        log_debug!("{line}");
+                    }
+                }
+                self.netifd.state = "absent";
+                self.netifd.last_dump = None;
+                self.reparse_netifd();
+            }
+            WatchEvent::Refused { what, status } => {
+                let line = format!("netifd: {what} refused with ubus status {status}");
+                if self.netifd.error.as_deref() != Some(line.as_str()) {
+                    log_warn!("{line}");
+                    self.netifd.error = Some(line);
+                }
+            }
+        }
+    }
+
     fn sync_uplinks(&mut self) {
         for u in &mut self.uplinks {
             u.sync(&self.links, self.config.enabled);
@@ -255,6 +387,29 @@ impl State {
             log_notice!("{line}");
         }
     }
+}
+
+/// Every netifd interface some uplink's `prefix_from` names, each once.
+fn prefix_from_names(config: &Config) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for u in &config.uplinks {
+        for n in &u.prefix_from {
+            if !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+    }
+    names
+}
+
+fn nets_text(nets: &[ipnet::Ipv6Net]) -> String {
+    if nets.is_empty() {
+        return "none".to_string();
+    }
+    nets.iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn uci_path(dir: &std::path::Path) -> std::path::PathBuf {
@@ -304,6 +459,10 @@ impl Daemon {
             verbose: opts.verbose,
             started_ns: now,
             reloads: 0,
+            netifd: Netifd {
+                state: "unknown",
+                ..Netifd::default()
+            },
         };
         match &opts.source {
             Source::Flags(cfg) => state.apply(cfg.clone()),
@@ -340,7 +499,7 @@ impl Daemon {
         );
         loop {
             self.fill_pollfds();
-            // No timeout unless a ubus retry is pending: idle means asleep.
+            // No timeout unless a ubus retry or a netifd dump is pending: idle means asleep.
             let timeout = match self.bus.as_ref().and_then(Bus::retry_at) {
                 // Rounded up: waking before the retry is due would only loop back here.
                 Some(at) => at
@@ -379,7 +538,7 @@ impl Daemon {
                 if self.pollfds[SLOT_UBUS_WATCH].revents != 0 {
                     bus.on_watch(now);
                 }
-                bus.on_tick(now);
+                bus.on_tick(now, &mut self.state);
             }
             if self.pollfds[SLOT_NETLINK].revents != 0 {
                 self.on_netlink(&mut nl);

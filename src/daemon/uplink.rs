@@ -114,7 +114,7 @@ pub struct Uplink {
 
 impl Uplink {
     pub fn new(cfg: UplinkConfig, now_ns: u64) -> Uplink {
-        let plan = plan_for(&cfg);
+        let plan = plan_for(&cfg, None);
         Uplink {
             responder: Responder::new(cfg, now_ns),
             downstreams: Vec::new(),
@@ -134,7 +134,7 @@ impl Uplink {
     pub fn reconfigure(&mut self, cfg: UplinkConfig, now_ns: u64) {
         let old = self.config();
         if cfg.prefixes != old.prefixes || cfg.excludes != old.excludes {
-            self.plan = plan_for(&cfg);
+            self.plan = plan_for(&cfg, Some(&self.plan));
         }
         self.responder.reconfigure(cfg, now_ns);
     }
@@ -508,10 +508,11 @@ pub fn follow_view<'a>(
     })
 }
 
-/// The groups for `cfg`'s rules, logged when they are too many to join.
-fn plan_for(cfg: &UplinkConfig) -> GroupPlan {
+/// The groups for `cfg`'s rules, logged when they become too many to join (not again on
+/// every change of ranges that stay past the cap, as netifd's can).
+fn plan_for(cfg: &UplinkConfig, before: Option<&GroupPlan>) -> GroupPlan {
     let plan = groups::plan(&cfg.prefixes, &cfg.excludes, GROUP_CAP);
-    if plan == GroupPlan::OverCap {
+    if plan == GroupPlan::OverCap && before != Some(&GroupPlan::OverCap) {
         log_notice!(
             "uplink {}: the rules span more than {GROUP_CAP} solicited-node groups; \
              not joining any, relying on all-multicast reception (an MLD-snooping switch \

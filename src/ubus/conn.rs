@@ -49,6 +49,14 @@ impl<H> UbusConnection<H> {
         self.object.object_id()
     }
 
+    pub fn object(&self) -> &ObjectClient<H> {
+        &self.object
+    }
+
+    pub fn object_mut(&mut self) -> &mut ObjectClient<H> {
+        &mut self.object
+    }
+
     /// Write as much of the queue as the socket takes now.
     pub fn on_writable(&mut self) -> io::Result<()> {
         while !self.object.outgoing().is_empty() {

@@ -2,7 +2,8 @@
 //! answers calls to its methods, which the `ubus` crate cannot do.
 //!
 //! Layers, bottom up: [`blob`] and [`blobmsg`] encode values (libubox), [`msg`] frames
-//! messages, [`object`] is the sans-I/O session for one object, [`conn`] moves its bytes
+//! messages, [`object`] is the sans-I/O session for one object (and [`watch`] follows
+//! another client's object on the same connection), [`conn`] moves its bytes
 //! over the unix socket.
 
 pub mod blob;
@@ -11,9 +12,10 @@ pub mod conn;
 mod error;
 pub mod msg;
 pub mod object;
+pub mod watch;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;
 
@@ -21,3 +23,4 @@ pub use blobmsg::{to_json, BlobmsgBuilder, BlobmsgList, BlobmsgType, BlobmsgValu
 pub use conn::UbusConnection;
 pub use error::UbusError;
 pub use object::{Call, Event, Method, ObjectClient, Status};
+pub use watch::{WatchEvent, Watcher};

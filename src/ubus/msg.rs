@@ -211,6 +211,47 @@ pub fn build_status(seq: u16, peer: u32, status: u32, objid: u32) -> Vec<u8> {
     out
 }
 
+/// ADD_OBJECT with no attributes (`ubus_register_subscriber`, `ubus_register_event_handler`):
+/// an anonymous object, with no path and so no `ubus.object.add` event, that ubusd delivers
+/// notifications and events to. The reply is DATA{OBJID} then STATUS.
+pub fn build_add_anonymous(seq: u16) -> Vec<u8> {
+    let mut out = Vec::with_capacity(MSGHDR_LEN + 4);
+    let root = begin_frame(&mut out, MsgType::AddObject, seq, 0);
+    blob::end_nested(&mut out, root);
+    out
+}
+
+/// LOOKUP of one path (`ubus_lookup_id`): DATA{OBJPATH, OBJID, OBJTYPE, SIGNATURE} and
+/// STATUS 0, or a lone STATUS NOT_FOUND.
+pub fn build_lookup(seq: u16, path: &str) -> Result<Vec<u8>, UbusError> {
+    let mut out = Vec::new();
+    let root = begin_frame(&mut out, MsgType::Lookup, seq, 0);
+    blob::put_string(&mut out, attr::OBJPATH, path);
+    end_frame(out, root)
+}
+
+/// INVOKE of `method` on `objid` (`ubus_invoke_async`): header peer and OBJID are both the
+/// target object, then METHOD and DATA (always present, empty for no arguments).
+pub fn build_invoke(seq: u16, objid: u32, method: &str, data: &[u8]) -> Result<Vec<u8>, UbusError> {
+    let mut out = Vec::new();
+    let root = begin_frame(&mut out, MsgType::Invoke, seq, objid);
+    blob::put_u32(&mut out, attr::OBJID, objid);
+    blob::put_string(&mut out, attr::METHOD, method);
+    blob::put_attr(&mut out, attr::DATA, false, data);
+    end_frame(out, root)
+}
+
+/// SUBSCRIBE (`ubus_subscribe`): our anonymous object `objid` to the publisher `target`.
+/// Answered by STATUS; ubusd tells the publisher with NOTIFY{ACTIVE}.
+pub fn build_subscribe(seq: u16, objid: u32, target: u32) -> Vec<u8> {
+    let mut out = Vec::with_capacity(MSGHDR_LEN + 20);
+    let root = begin_frame(&mut out, MsgType::Subscribe, seq, 0);
+    blob::put_u32(&mut out, attr::OBJID, objid);
+    blob::put_u32(&mut out, attr::TARGET, target);
+    blob::end_nested(&mut out, root);
+    out
+}
+
 /// Cuts a byte stream into frames: a frame may arrive split over several reads or glued
 /// to the next one (`get_next_msg` in libubus-io.c reads the header and root blob header,
 /// then the rest). Frames longer than `UBUS_MAX_MSGLEN` are an error, checked from the

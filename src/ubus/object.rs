@@ -10,6 +10,7 @@ use super::blob::{self, BlobIter};
 use super::blobmsg::{self as bmsg, BlobmsgBuilder, BlobmsgType};
 use super::error::UbusError;
 use super::msg::{self, attr, FrameReassembler, Message, MsgAttrs, MsgHeader, MsgType};
+use super::watch::{WatchEvent, Watcher};
 
 /// Sequence number of our ADD_OBJECT: libubus numbers requests from 1 (`++request_seq`)
 /// and registering is the only request this client makes.
@@ -87,6 +88,8 @@ pub enum Event<H: 'static = ()> {
         object_id: u32,
     },
     Call(Call<H>),
+    /// News from the [`Watcher`] on this connection.
+    Watch(WatchEvent),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +111,7 @@ pub struct ObjectClient<H: 'static = ()> {
     state: State,
     frames: FrameReassembler,
     out: Vec<u8>,
+    watch: Option<Watcher>,
 }
 
 impl<H> ObjectClient<H> {
@@ -118,6 +122,25 @@ impl<H> ObjectClient<H> {
             state: State::AwaitHello,
             frames: FrameReassembler::new(),
             out: Vec::new(),
+            watch: None,
+        }
+    }
+
+    /// Also follow a published object on this connection (see [`Watcher`]).
+    pub fn with_watch(mut self, watch: Watcher) -> Self {
+        self.watch = Some(watch);
+        self
+    }
+
+    pub fn watch(&self) -> Option<&Watcher> {
+        self.watch.as_ref()
+    }
+
+    /// [`Watcher::retry_call`], queueing the new call.
+    pub fn retry_watch_call(&mut self) -> Result<(), UbusError> {
+        match self.watch.as_mut() {
+            Some(w) => w.retry_call(&mut self.out),
+            None => Ok(()),
         }
     }
 
@@ -135,13 +158,28 @@ impl<H> ObjectClient<H> {
             };
             let msg = Message::parse(frame)?;
             let attrs = msg.parse_attrs()?;
+            let hello = self.state == State::AwaitHello;
+            if let (Some(w), false) = (self.watch.as_mut(), hello) {
+                match w.handle(msg.header, &attrs, &mut self.out)? {
+                    Some(Some(event)) => return Ok(Some(Event::Watch(event))),
+                    Some(None) => continue,
+                    None => {}
+                }
+            }
             let session = Session {
                 name: &self.name,
                 methods: self.methods,
                 state: &mut self.state,
                 out: &mut self.out,
             };
-            if let Some(event) = session.handle(msg.header, &attrs)? {
+            let event = session.handle(msg.header, &attrs)?;
+            if hello {
+                // ADD_OBJECT of the named object went first: it keeps seq 1.
+                if let Some(w) = self.watch.as_mut() {
+                    w.start(&mut self.out);
+                }
+            }
+            if let Some(event) = event {
                 return Ok(Some(event));
             }
         }

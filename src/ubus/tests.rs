@@ -483,7 +483,7 @@ fn ndp_handler(reloads: &mut u32) -> impl FnMut(&Event) -> Result<Option<Vec<u8>
             }
             _ => Err(Status::MethodNotFound),
         },
-        Event::Registered { .. } => Ok(None),
+        Event::Registered { .. } | Event::Watch(_) => Ok(None),
     }
 }
 
@@ -691,4 +691,194 @@ fn random_and_mutated_input_never_panics() {
         let random: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
         parse_everything(&register_input, &random);
     }
+}
+
+// ---- Following netifd (tests/fixtures/ubus/30-34) ----
+
+/// The recorded frame `n` (1-based, in transcript order) of `name`.
+fn recorded(name: &str, n: usize) -> Vec<u8> {
+    fixtures::transcript(name)[n - 1].bytes.clone()
+}
+
+fn u32_at(frame: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes(frame[at..at + 4].try_into().unwrap())
+}
+
+#[test]
+fn client_requests_match_libubus_byte_for_byte() {
+    let sub = "30-netifd-subscribe.txt";
+    let frames = fixtures::transcript(sub);
+    let pick = |from: &str, ty: MsgType| {
+        frames
+            .iter()
+            .find(|f| f.from == from && f.bytes[1] == ty as u8)
+            .unwrap()
+            .bytes
+            .clone()
+    };
+    // libubus's subscriber: anonymous ADD_OBJECT seq 1, LOOKUP seq 2, SUBSCRIBE seq 3.
+    assert_eq!(
+        msg::build_add_anonymous(1),
+        pick("subscriber", MsgType::AddObject)
+    );
+    assert_eq!(
+        msg::build_lookup(2, "network.interface").unwrap(),
+        pick("subscriber", MsgType::Lookup)
+    );
+    let subscribe = pick("subscriber", MsgType::Subscribe);
+    // OBJID and TARGET as ubusd handed them out in that run.
+    let (own, target) = (u32_at(&subscribe, 16), u32_at(&subscribe, 24));
+    assert_eq!(msg::build_subscribe(3, own, target), subscribe);
+
+    // libubus's event handler: INVOKE register on object 1, seq 2.
+    let register = recorded("31-netifd-listen-object-add.txt", 5);
+    let mut b = BlobmsgBuilder::new();
+    b.put_u32("object", u32_at(&register, 56));
+    b.put_string("pattern", "ubus.object.add");
+    assert_eq!(
+        msg::build_invoke(2, 1, "register", &b.finish()).unwrap(),
+        register
+    );
+
+    // The CLI's `call network.interface dump`: INVOKE seq 2 with an empty DATA.
+    let dump = recorded("32-netifd-dump.txt", 5);
+    assert_eq!(
+        msg::build_invoke(2, u32_at(&dump, 16), "dump", &[]).unwrap(),
+        dump
+    );
+}
+
+/// The daemon's own session on the real ubusd, replayed: every frame it sent then, it
+/// sends now, byte for byte and in the same order, and it reports what happened.
+#[test]
+fn watch_replays_the_recorded_session() {
+    use super::watch::{WatchEvent, Watcher};
+    let frames = fixtures::transcript("34-ndpresponder-follows-netifd.txt");
+    let mut client = ObjectClient::new("ndpresponder", &crate::daemon::bus::METHODS)
+        .with_watch(Watcher::new("network.interface", "dump"));
+    let mut sent = Vec::new();
+    let mut events = Vec::new();
+    for f in frames.iter().filter(|f| f.to == "ndpresponder") {
+        client.receive(&f.bytes);
+        while let Some(ev) = client.next_event().unwrap() {
+            events.push(ev);
+        }
+        sent.extend_from_slice(client.outgoing());
+        let n = client.outgoing().len();
+        client.consume_outgoing(n);
+    }
+    let expected: Vec<u8> = frames
+        .iter()
+        .filter(|f| f.from == "ndpresponder")
+        .flat_map(|f| f.bytes.clone())
+        .collect();
+    assert_eq!(sent, expected);
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| match e {
+            Event::Registered { .. } => "registered",
+            Event::Watch(WatchEvent::Absent) => "absent",
+            Event::Watch(WatchEvent::Subscribed { .. }) => "subscribed",
+            Event::Watch(WatchEvent::Reply(_)) => "reply",
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    // Four notifications made two dumps: one at the first, one for the rest.
+    assert_eq!(
+        kinds,
+        [
+            "registered",
+            "absent",
+            "subscribed",
+            "reply",
+            "reply",
+            "reply",
+            "absent"
+        ]
+    );
+}
+
+/// A notification for an object that went away, or a stale reply, changes nothing.
+#[test]
+fn watch_ignores_what_is_not_its_own() {
+    use super::watch::Watcher;
+    let frames = fixtures::transcript("34-ndpresponder-follows-netifd.txt");
+    let mut client = ObjectClient::new("ndpresponder", &crate::daemon::bus::METHODS)
+        .with_watch(Watcher::new("network.interface", "dump"));
+    for f in frames.iter().filter(|f| f.to == "ndpresponder").take(7) {
+        client.receive(&f.bytes);
+        while client.next_event().unwrap().is_some() {}
+    }
+    let n = client.outgoing().len();
+    client.consume_outgoing(n);
+    // A DATA and STATUS for a seq nobody asked for.
+    client.receive(&msg::build_data(99, 0, 5, &[]).unwrap());
+    client.receive(&msg::build_status(99, 0, 0, 5));
+    assert_eq!(client.next_event().unwrap(), None);
+    assert!(client.outgoing().is_empty());
+    // Before the subscription, a notification does not make a call.
+    assert_eq!(client.watch().unwrap().target(), None);
+}
+
+/// ubusd refusing the event registration and the subscription (ACLs): each is reported
+/// once, and the dump still goes out and is answered.
+#[test]
+fn watch_reports_refusals() {
+    use super::watch::{WatchEvent, Watcher};
+    let frames = fixtures::transcript("34-ndpresponder-follows-netifd.txt");
+    let mut client = ObjectClient::new("ndpresponder", &crate::daemon::bus::METHODS)
+        .with_watch(Watcher::new("network.interface", "dump"));
+    // HELLO, both ADD_OBJECT replies: the watch then sends register (seq 3) and LOOKUP (4).
+    for f in frames.iter().filter(|f| f.to == "ndpresponder").take(5) {
+        client.receive(&f.bytes);
+        while client.next_event().unwrap().is_some() {}
+    }
+    let mut events = Vec::new();
+    let target = 0x0abc_def0;
+    let permission_denied = 6;
+    let mut feed = |client: &mut ObjectClient<_>, frame: Vec<u8>| {
+        client.receive(&frame);
+        while let Some(e) = client.next_event().unwrap() {
+            events.push(e);
+        }
+    };
+    feed(&mut client, msg::build_status(3, 1, permission_denied, 0));
+    feed(&mut client, msg::build_data(4, 0, target, &[]).unwrap());
+    feed(&mut client, msg::build_status(4, 0, 0, 0));
+    feed(&mut client, msg::build_status(5, 0, permission_denied, 0));
+    let mut b = BlobmsgBuilder::new();
+    let a = b.open_array("interface");
+    b.close(a);
+    let dump = b.finish();
+    feed(
+        &mut client,
+        msg::build_data(6, target, target, &dump).unwrap(),
+    );
+    feed(&mut client, msg::build_status(6, target, 0, target));
+    assert_eq!(
+        events,
+        [
+            Event::Watch(WatchEvent::Refused {
+                what: "register for ubus.object.add",
+                status: permission_denied
+            }),
+            Event::Watch(WatchEvent::Refused {
+                what: "subscribe",
+                status: permission_denied
+            }),
+            Event::Watch(WatchEvent::Reply(dump)),
+        ]
+    );
+    // SUBSCRIBE and the dump INVOKE went out after the LOOKUP answer.
+    let sent = client.outgoing();
+    let mut r = msg::FrameReassembler::new();
+    r.push(sent);
+    let mut kinds = Vec::new();
+    while let Some(f) = r.next_frame().unwrap() {
+        kinds.push(f[1]);
+    }
+    assert!(
+        kinds.ends_with(&[MsgType::Subscribe as u8, MsgType::Invoke as u8]),
+        "{kinds:?}"
+    );
 }

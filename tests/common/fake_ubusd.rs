@@ -7,7 +7,12 @@
 //! - an ADD_OBJECT its ACLs do not allow is answered by a lone STATUS 2 (INVALID_ARGUMENT:
 //!   `ubusd_create_object` fails) and the connection stays open;
 //! - a subscription change is a NOTIFY with OBJID and ACTIVE, and an INVOKE may carry
-//!   NO_REPLY; neither is answered.
+//!   NO_REPLY; neither is answered;
+//! - the daemon's watch on netifd (fixtures 30-34): its anonymous ADD_OBJECT gets
+//!   DATA{OBJID} + STATUS 0, the event registration STATUS 0 with peer 1, LOOKUP of
+//!   `network.interface` STATUS 4 while no netifd is played, else DATA{OBJPATH, OBJID,
+//!   OBJTYPE} + STATUS 0; SUBSCRIBE STATUS 0; notifications arrive as INVOKE to the
+//!   anonymous object with NO_REPLY first, `ubus.object.add` as INVOKE with peer 0.
 
 use ndpresponder::ubus::to_json;
 use std::io::{Read, Write};
@@ -18,8 +23,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 pub const HELLO: u8 = 0;
 pub const STATUS: u8 = 1;
 pub const DATA: u8 = 2;
+pub const LOOKUP: u8 = 4;
 pub const INVOKE: u8 = 5;
 pub const ADD_OBJECT: u8 = 6;
+pub const SUBSCRIBE: u8 = 8;
+pub const UNSUBSCRIBE: u8 = 9;
 pub const NOTIFY: u8 = 10;
 
 pub const ATTR_STATUS: u8 = 1;
@@ -29,6 +37,7 @@ pub const ATTR_METHOD: u8 = 4;
 pub const ATTR_OBJTYPE: u8 = 5;
 pub const ATTR_SIGNATURE: u8 = 6;
 pub const ATTR_DATA: u8 = 7;
+pub const ATTR_TARGET: u8 = 8;
 pub const ATTR_ACTIVE: u8 = 9;
 pub const ATTR_NO_REPLY: u8 = 10;
 pub const ATTR_USER: u8 = 12;
@@ -93,7 +102,7 @@ pub fn blobmsg_int32(name: &str, value: i32) -> Vec<u8> {
     blobmsg(5, name, &value.to_be_bytes())
 }
 
-fn blobmsg(kind: u32, name: &str, value: &[u8]) -> Vec<u8> {
+pub fn blobmsg(kind: u32, name: &str, value: &[u8]) -> Vec<u8> {
     let mut body = (name.len() as u16).to_be_bytes().to_vec();
     body.extend_from_slice(&cstr(name));
     while (body.len()) % 4 != 0 {
@@ -147,6 +156,15 @@ pub fn read_frame(s: &mut UnixStream) -> Frame {
     let len = (u32::from_be_bytes(hdr[8..12].try_into().unwrap()) & 0x00ff_ffff) as usize;
     let mut body = vec![0u8; len - 4];
     s.read_exact(&mut body).expect("frame body");
+    parse_frame(&hdr, &body)
+}
+
+/// A whole frame given as bytes (a recorded one).
+pub fn frame_from_bytes(bytes: &[u8]) -> Frame {
+    parse_frame(&bytes[..12], &bytes[12..])
+}
+
+fn parse_frame(hdr: &[u8], body: &[u8]) -> Frame {
     // Every frame's length is padded on the wire to the blob's 4-byte alignment.
     let mut attrs = Vec::new();
     let mut at = 0;
@@ -198,6 +216,10 @@ pub struct Session {
     pub stream: UnixStream,
     pub client_id: u32,
     pub object_id: u32,
+    /// The anonymous object the daemon watches netifd with.
+    pub watch_id: u32,
+    /// The played netifd's object id, once the daemon found it.
+    pub netifd_id: Option<u32>,
     /// ubusd's per-object sequence for what it sends on its own (`obj->invoke_seq`).
     invoke_seq: u16,
 }
@@ -205,7 +227,27 @@ pub struct Session {
 /// Plays ubusd's side of a new connection: HELLO with a fresh client id, then the daemon's
 /// ADD_OBJECT (checked), answered as `answer` says. A refused connection is handed back
 /// open, as ubusd leaves it.
-pub fn handshake(mut s: UnixStream, answer: AddObject) -> Result<Session, UnixStream> {
+pub fn handshake(s: UnixStream, answer: AddObject) -> Result<Session, UnixStream> {
+    handshake_with(s, answer, Netifd::Absent)
+}
+
+/// How the fake plays netifd while the daemon sets up its watch.
+#[derive(Clone, Copy, Debug)]
+pub enum Netifd<'a> {
+    /// `network.interface` is not on the bus.
+    Absent,
+    /// It is, and answers the first dump with this DATA.
+    Answers(&'a [u8]),
+    /// It is, and leaves the first dump unanswered.
+    Silent,
+}
+
+/// [`handshake`], then the daemon's watch on netifd set up as `netifd` says.
+pub fn handshake_with(
+    mut s: UnixStream,
+    answer: AddObject,
+    netifd: Netifd<'_>,
+) -> Result<Session, UnixStream> {
     let client_id = random_id();
     s.write_all(&frame(HELLO, 0, client_id, &[])).unwrap();
     let add = read_frame(&mut s);
@@ -240,14 +282,164 @@ pub fn handshake(mut s: UnixStream, answer: AddObject) -> Result<Session, UnixSt
                 &attr(ATTR_STATUS, &0u32.to_be_bytes()),
             ))
             .unwrap();
-            Ok(Session {
+            let mut session = Session {
                 stream: s,
                 client_id,
                 object_id,
+                watch_id: 0,
+                netifd_id: None,
                 invoke_seq: 0,
-            })
+            };
+            serve_watch_setup(&mut session, netifd);
+            Ok(session)
         }
     }
+}
+
+fn status_frame(seq: u16, peer: u32, code: u32) -> Vec<u8> {
+    frame(STATUS, seq, peer, &attr(ATTR_STATUS, &code.to_be_bytes()))
+}
+
+/// The daemon's anonymous object, its event registration and its LOOKUP of netifd.
+fn serve_watch_setup(s: &mut Session, netifd: Netifd<'_>) {
+    let add = read_frame(&mut s.stream);
+    assert_eq!(
+        (add.kind, add.attrs.len()),
+        (ADD_OBJECT, 0),
+        "anonymous ADD_OBJECT"
+    );
+    s.watch_id = random_id();
+    s.stream
+        .write_all(&frame(
+            DATA,
+            add.seq,
+            0,
+            &attr(ATTR_OBJID, &s.watch_id.to_be_bytes()),
+        ))
+        .unwrap();
+    s.stream.write_all(&status_frame(add.seq, 0, 0)).unwrap();
+    let reg = read_frame(&mut s.stream);
+    assert_eq!(
+        (reg.kind, reg.peer, reg.u32(ATTR_OBJID)),
+        (INVOKE, 1, Some(1))
+    );
+    assert_eq!(reg.attr(ATTR_METHOD), Some(&cstr("register")[..]));
+    let mut want = blobmsg_int32("object", s.watch_id as i32);
+    want.extend(blobmsg_string("pattern", "ubus.object.add"));
+    assert_eq!(
+        reg.attr(ATTR_DATA),
+        Some(&want[..]),
+        "register {{object, pattern}}"
+    );
+    s.stream.write_all(&status_frame(reg.seq, 1, 0)).unwrap();
+    let lookup = read_frame(&mut s.stream);
+    assert_eq!(lookup.kind, LOOKUP);
+    assert_eq!(
+        lookup.attr(ATTR_OBJPATH),
+        Some(&cstr("network.interface")[..])
+    );
+    if let Netifd::Absent = netifd {
+        // UBUS_STATUS_NOT_FOUND
+        s.stream.write_all(&status_frame(lookup.seq, 0, 4)).unwrap();
+        return;
+    }
+    let id = random_id();
+    let mut found = attr(ATTR_OBJPATH, &cstr("network.interface"));
+    found.extend(attr(ATTR_OBJID, &id.to_be_bytes()));
+    found.extend(attr(ATTR_OBJTYPE, &random_id().to_be_bytes()));
+    s.stream
+        .write_all(&frame(DATA, lookup.seq, 0, &found))
+        .unwrap();
+    s.stream.write_all(&status_frame(lookup.seq, 0, 0)).unwrap();
+    serve_subscribe(s, id);
+    match netifd {
+        Netifd::Answers(dump) => serve_dump(s, dump),
+        _ => {
+            read_dump_call(s);
+        }
+    }
+}
+
+/// The daemon's SUBSCRIBE to netifd's object `id`.
+fn serve_subscribe(s: &mut Session, id: u32) {
+    let sub = read_frame(&mut s.stream);
+    assert_eq!(sub.kind, SUBSCRIBE);
+    assert_eq!(
+        (sub.u32(ATTR_OBJID), sub.u32(ATTR_TARGET)),
+        (Some(s.watch_id), Some(id))
+    );
+    s.stream.write_all(&status_frame(sub.seq, 0, 0)).unwrap();
+    s.netifd_id = Some(id);
+}
+
+/// Reads the daemon's `dump` call and answers it with `dump` (DATA content), as ubusd
+/// forwards netifd's reply (header peer = the object id).
+pub fn serve_dump(s: &mut Session, dump: &[u8]) {
+    let seq = read_dump_call(s);
+    answer_dump(s, seq, dump);
+}
+
+/// Reads the daemon's `dump` call; returns its seq.
+pub fn read_dump_call(s: &mut Session) -> u16 {
+    let id = s.netifd_id.expect("netifd is played");
+    let call = read_frame(&mut s.stream);
+    assert_eq!(
+        (call.kind, call.peer, call.u32(ATTR_OBJID)),
+        (INVOKE, id, Some(id))
+    );
+    assert_eq!(call.attr(ATTR_METHOD), Some(&cstr("dump")[..]));
+    call.seq
+}
+
+/// Answers the `dump` call `seq` with `dump` (DATA content).
+pub fn answer_dump(s: &mut Session, seq: u16, dump: &[u8]) {
+    let id = s.netifd_id.expect("netifd is played");
+    let mut data = attr(ATTR_OBJID, &id.to_be_bytes());
+    data.extend(attr(ATTR_DATA, dump));
+    s.stream.write_all(&frame(DATA, seq, id, &data)).unwrap();
+    let mut status = attr(ATTR_STATUS, &0u32.to_be_bytes());
+    status.extend(attr(ATTR_OBJID, &id.to_be_bytes()));
+    s.stream
+        .write_all(&frame(STATUS, seq, id, &status))
+        .unwrap();
+}
+
+/// netifd's notification `kind` (`interface.update`, `interface.down`) with `data`, as the
+/// subscriber receives it (fixture 30: NO_REPLY first).
+pub fn notify_netifd(s: &mut Session, kind: &str, data: &[u8]) {
+    s.invoke_seq += 1;
+    let mut attrs = attr(ATTR_NO_REPLY, &[1]);
+    attrs.extend(attr(ATTR_OBJID, &s.watch_id.to_be_bytes()));
+    attrs.extend(attr(ATTR_METHOD, &cstr(kind)));
+    attrs.extend(attr(ATTR_USER, &cstr("root")));
+    attrs.extend(attr(ATTR_GROUP, &cstr("root")));
+    attrs.extend(attr(ATTR_DATA, data));
+    s.stream
+        .write_all(&frame(INVOKE, s.invoke_seq, random_id(), &attrs))
+        .unwrap();
+}
+
+/// netifd's object went away: UNSUBSCRIBE to the daemon's watch.
+pub fn netifd_gone(s: &mut Session) {
+    let old = s.netifd_id.take().expect("netifd was played");
+    let mut attrs = attr(ATTR_OBJID, &s.watch_id.to_be_bytes());
+    attrs.extend(attr(ATTR_TARGET, &old.to_be_bytes()));
+    s.stream
+        .write_all(&frame(UNSUBSCRIBE, 1, 0, &attrs))
+        .unwrap();
+}
+
+/// netifd registered again: the `ubus.object.add` event; the daemon subscribes and dumps.
+pub fn netifd_back(s: &mut Session, dump: &[u8]) {
+    let id = random_id();
+    let mut data = blobmsg_int32("id", id as i32);
+    data.extend(blobmsg_string("path", "network.interface"));
+    let mut attrs = attr(ATTR_OBJID, &s.watch_id.to_be_bytes());
+    attrs.extend(attr(ATTR_METHOD, &cstr("ubus.object.add")));
+    attrs.extend(attr(ATTR_DATA, &data));
+    s.stream.write_all(&frame(INVOKE, 1, 0, &attrs)).unwrap();
+    serve_subscribe(s, id);
+    serve_dump(s, dump);
 }
 
 /// Accepts the daemon's connection and registers its object.

@@ -1,0 +1,642 @@
+//! `prefix_from` through netifd on the fake ubusd: the daemon dumps `network.interface`,
+//! answers for the `lan` assignment, moves with one renumbering (four notifications, only
+//! for wan, as real netifd sends them), drops the ranges when netifd goes and takes them
+//! back when it returns (`ubus.object.add`). The dump is the one recorded from a real
+//! ubusd (tests/fixtures/ubus/32); the renumbered one is the same bytes with the /56
+//! moved. The root lab test at the end sends NS from a namespace and sees the answers
+//! move. The fake's frames are built by hand (tests/common/fake_ubusd.rs).
+
+mod common;
+
+use common::fake_ubusd::{
+    accept, answer_dump, blobmsg_string, call, frame_from_bytes, handshake_with, netifd_back,
+    netifd_gone, notify_netifd, read_dump_call, serve_dump, AddObject, Netifd, Session, ATTR_DATA,
+    DATA,
+};
+use common::process::{cpu_time, line_channel, require, Probe, COMMAND_TIMEOUT};
+use common::ConfigDir;
+use std::os::unix::net::UnixListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+/// The DATA of the recorded `dump` reply: wan with 2001:db8:1:100::/56 delegated, lan
+/// with its /64 assignment 2001:db8:1:100::/64.
+pub fn recorded_dump() -> Vec<u8> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/ubus/32-netifd-dump.txt"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let data = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("HEX "))
+        .map(|h| {
+            (0..h.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+                .collect::<Vec<u8>>()
+        })
+        .map(|b| frame_from_bytes(&b))
+        .find(|f| f.kind == DATA && f.attr(ATTR_DATA).is_some_and(|d| d.len() > 1000))
+        .expect("the recorded dump reply");
+    data.attr(ATTR_DATA).unwrap().to_vec()
+}
+
+/// `dump` with every "1:100::" (the /56, and the /64 and address inside it) as "1:200::":
+/// the same length, so the blob lengths stay right.
+pub fn renumbered(dump: &[u8]) -> Vec<u8> {
+    let (from, to) = (b"1:100::", b"1:200::");
+    let mut out = dump.to_vec();
+    let mut i = 0;
+    let mut n = 0;
+    while i + from.len() <= out.len() {
+        if &out[i..i + from.len()] == from {
+            out[i..i + from.len()].copy_from_slice(to);
+            n += 1;
+        }
+        i += 1;
+    }
+    assert!(n >= 4, "the recorded dump has the prefix in {n} places");
+    out
+}
+
+struct Daemon {
+    child: Child,
+    lines: Receiver<String>,
+    log: Vec<String>,
+    _dir: ConfigDir,
+}
+
+impl Daemon {
+    fn log(&mut self) -> &[String] {
+        while let Ok(l) = self.lines.try_recv() {
+            self.log.push(l);
+        }
+        &self.log
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = self.log().join("\n");
+            eprintln!("--- ndpresponder log ---\n{log}");
+        }
+    }
+}
+
+fn start(name: &str) -> (Daemon, UnixListener) {
+    let dir = ConfigDir::new(name);
+    let device = format!("ndpn{}", std::process::id() % 100_000);
+    dir.write(&format!(
+        "config uplink 'wan'\n\toption device '{device}'\n\tlist prefix_from 'lan'\n\
+         \tlist exclude '2001:db8:1:200::1'\n"
+    ));
+    let listener = UnixListener::bind(dir.ubus_socket()).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ndpresponder"))
+        .args(["-f", "-c", dir.arg(), "-s"])
+        .arg(dir.ubus_socket())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = line_channel(child.stderr.take().unwrap());
+    let daemon = Daemon {
+        child,
+        lines,
+        log: Vec::new(),
+        _dir: dir,
+    };
+    (daemon, listener)
+}
+
+fn connect(listener: &UnixListener, netifd: Netifd<'_>) -> Session {
+    let s = accept(listener, Duration::from_secs(5)).expect("the daemon connects");
+    handshake_with(s, AddObject::Accept, netifd).expect("registration")
+}
+
+fn status(s: &mut Session, seq: u16) -> String {
+    let (st, json) = call(s, seq, "status", &[]);
+    assert_eq!(st, 0);
+    json.unwrap()
+}
+
+fn explain(s: &mut Session, seq: u16, address: &str) -> String {
+    let (st, json) = call(s, seq, "explain", &[("address", address)]);
+    assert_eq!(st, 0);
+    json.unwrap()
+}
+
+/// The four notifications of a renumbering of wan (fixture 33), then the dumps they cause.
+fn renumber(s: &mut Session, dump: &[u8]) {
+    let wan = blobmsg_string("interface", "wan");
+    for kind in [
+        "interface.down",
+        "interface.down",
+        "interface.update",
+        "interface.update",
+    ] {
+        notify_netifd(s, kind, &wan);
+    }
+    // The first notification makes a call, the other three one more after it.
+    serve_dump(s, dump);
+    serve_dump(s, dump);
+}
+
+#[test]
+fn prefix_from_follows_a_renumbering_and_netifd_restarts() {
+    let (mut d, listener) = start("netifd");
+    let old = recorded_dump();
+    let new = renumbered(&old);
+    let mut s = connect(&listener, Netifd::Answers(&old));
+
+    let json = status(&mut s, 10);
+    assert!(
+        json.contains("\"prefix_from\": [\n\t\t\t\t\"lan\""),
+        "{json}"
+    );
+    assert!(
+        json.contains(
+            "\"range\": \"2001:db8:1:100::/64\",\n\t\t\t\t\t\"origin\": \"netifd\",\n\t\t\t\t\t\"interface\": \"lan\""
+        ),
+        "{json}"
+    );
+    assert!(json.contains("\"state\": \"subscribed\""), "{json}");
+    let why = explain(&mut s, 11, "2001:db8:1:100::5");
+    assert!(why.contains("\"rule\": \"2001:db8:1:100::/64\""), "{why}");
+    assert!(
+        why.contains("\"origin\": \"netifd\",\n\t\t\t\"interface\": \"lan\""),
+        "{why}"
+    );
+    // The delegation on wan is not named: only lan's /64 counts.
+    let why = explain(&mut s, 12, "2001:db8:1:1ff::5");
+    assert!(why.contains("out_of_range"), "{why}");
+
+    renumber(&mut s, &new);
+    let json = status(&mut s, 13);
+    assert!(json.contains("2001:db8:1:200::/64"), "{json}");
+    assert!(!json.contains("2001:db8:1:100::/64"), "{json}");
+    assert!(json.contains("\"dumps\": 3"), "{json}");
+    let why = explain(&mut s, 14, "2001:db8:1:200::5");
+    assert!(
+        why.contains("\"origin\": \"netifd\",\n\t\t\t\"interface\": \"lan\""),
+        "{why}"
+    );
+    // The exclude applies to netifd's ranges too.
+    let why = explain(&mut s, 15, "2001:db8:1:200::1");
+    assert!(why.contains("excluded"), "{why}");
+    assert!(explain(&mut s, 16, "2001:db8:1:100::5").contains("out_of_range"));
+
+    // netifd goes: no netifd ranges, logged once.
+    netifd_gone(&mut s);
+    let json = status(&mut s, 17);
+    assert!(json.contains("\"state\": \"absent\""), "{json}");
+    assert!(!json.contains("2001:db8:1:200::/64"), "{json}");
+    // and comes back: subscribed again, the ranges back.
+    netifd_back(&mut s, &old);
+    let json = status(&mut s, 18);
+    assert!(json.contains("2001:db8:1:100::/64"), "{json}");
+    assert!(json.contains("\"state\": \"subscribed\""), "{json}");
+    let moves = d
+        .log()
+        .iter()
+        .filter(|l| l.contains("netifd interface lan: prefixes"))
+        .count();
+    assert_eq!(moves, 4, "100, 200, none, 100: {:#?}", d.log());
+}
+
+#[test]
+fn netifd_absent_at_start_is_logged_once_and_found_when_it_appears() {
+    let (mut d, listener) = start("netifd-absent");
+    let mut s = connect(&listener, Netifd::Absent);
+    let json = status(&mut s, 10);
+    assert!(json.contains("\"state\": \"absent\""), "{json}");
+    assert!(
+        !json.contains("\"origin\""),
+        "no ranges without netifd:\n{json}"
+    );
+    netifd_back(&mut s, &recorded_dump());
+    let json = status(&mut s, 11);
+    assert!(json.contains("2001:db8:1:100::/64"), "{json}");
+    let absent = d
+        .log()
+        .iter()
+        .filter(|l| l.contains("network.interface is not on ubus"))
+        .count();
+    assert_eq!(absent, 1, "{:#?}", d.log());
+    // Waiting for netifd costs nothing: no timer, no retry loop.
+    let before = cpu_time(d.child.id());
+    std::thread::sleep(Duration::from_millis(500));
+    let spent = cpu_time(d.child.id()) - before;
+    assert!(
+        spent < Duration::from_millis(50),
+        "{spent:?} of CPU while idle"
+    );
+}
+
+/// netifd hung: the dump is given up on after 5 s (ranges dropped, logged once) and
+/// called again, then after 10 s; an answer brings the ranges back.
+#[test]
+fn an_unanswered_dump_is_retried_with_backoff() {
+    let (mut d, listener) = start("netifd-silent");
+    let mut s = connect(&listener, Netifd::Silent);
+    let t0 = Instant::now();
+    s.stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    let again = read_dump_call(&mut s);
+    let first = t0.elapsed();
+    assert!(
+        first >= Duration::from_millis(4900) && first < Duration::from_millis(6000),
+        "{first:?}"
+    );
+    let json = status(&mut s, 10);
+    assert!(json.contains("\"state\": \"not answering\""), "{json}");
+    let third = read_dump_call(&mut s);
+    let second = t0.elapsed() - first;
+    assert!(
+        second >= Duration::from_millis(9900) && second < Duration::from_millis(11000),
+        "{second:?}"
+    );
+    // The late answer to the abandoned call is ignored; the current one counts.
+    answer_dump(&mut s, again, &recorded_dump());
+    answer_dump(&mut s, third, &recorded_dump());
+    let json = status(&mut s, 11);
+    assert!(json.contains("2001:db8:1:100::/64"), "{json}");
+    assert!(json.contains("\"dumps\": 1"), "{json}");
+    let warned = d
+        .log()
+        .iter()
+        .filter(|l| l.contains("did not answer dump"))
+        .count();
+    assert_eq!(warned, 1, "{:#?}", d.log());
+}
+
+fn sh(cmd: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", cmd])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Two namespaces joined by a veth pair, deleted on drop.
+struct NetnsPair {
+    a: String,
+    b: String,
+}
+
+impl Drop for NetnsPair {
+    fn drop(&mut self) {
+        sh(&format!("ip netns del {}", self.a));
+        sh(&format!("ip netns del {}", self.b));
+    }
+}
+
+/// The daemon armed on wan0 in one namespace with `prefix_from 'lan'`; the upstream
+/// router's side (up0) in the other solicits with ndisc6. After one renumbering the new
+/// /64 is answered and the old one no longer.
+#[test]
+#[ignore = "needs root and network namespaces; run by scripts/test.sh"]
+fn lab_answers_move_with_one_renumbering() {
+    require("ndisc6", "ndisc6");
+    let id = std::process::id();
+    let pair = NetnsPair {
+        a: format!("ndpr-nf-srv-{id}"),
+        b: format!("ndpr-nf-rtr-{id}"),
+    };
+    for cmd in [
+        format!("ip netns add {}", pair.a),
+        format!("ip netns add {}", pair.b),
+        format!(
+            "ip link add wan0 netns {} type veth peer name up0 netns {}",
+            pair.a, pair.b
+        ),
+        format!(
+            "ip netns exec {} sysctl -qw net.ipv6.conf.wan0.accept_dad=0",
+            pair.a
+        ),
+        format!(
+            "ip netns exec {} sysctl -qw net.ipv6.conf.up0.accept_dad=0",
+            pair.b
+        ),
+        format!("ip -n {} link set wan0 up", pair.a),
+        format!("ip -n {} link set up0 up", pair.b),
+    ] {
+        assert!(sh(&cmd), "{cmd}");
+    }
+    let dir = ConfigDir::new("netifd-lab");
+    dir.write("config uplink 'wan'\n\toption device 'wan0'\n\tlist prefix_from 'lan'\n");
+    let listener = UnixListener::bind(dir.ubus_socket()).unwrap();
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", &pair.a, env!("CARGO_BIN_EXE_ndpresponder")])
+        .args(["-f", "-c", dir.arg(), "-s"])
+        .arg(dir.ubus_socket())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = line_channel(child.stderr.take().unwrap());
+    let mut d = Daemon {
+        child,
+        lines,
+        log: Vec::new(),
+        _dir: dir,
+    };
+    let old = recorded_dump();
+    let new = renumbered(&old);
+    let mut s = connect(&listener, Netifd::Answers(&old));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !status(&mut s, 1).contains("\"armed\": true") {
+        assert!(
+            Instant::now() < deadline,
+            "uplink never armed: {:#?}",
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let has_ll = format!(
+        "ip -n {} -6 addr show dev up0 scope link | grep -q inet6",
+        pair.b
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !sh(&has_ll) {
+        assert!(
+            Instant::now() < deadline,
+            "up0 never got a link-local address"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let ndisc = |target: &str| {
+        Probe::Ndisc6
+            .run(Command::new("timeout").args([
+                COMMAND_TIMEOUT,
+                "ip",
+                "netns",
+                "exec",
+                &pair.b,
+                "ndisc6",
+                "-q",
+                "-n",
+                "-r",
+                "1",
+                "-w",
+                "500",
+                target,
+                "up0",
+            ]))
+            .is_some()
+    };
+    assert!(ndisc("2001:db8:1:100::5"), "lan's /64 not answered");
+    assert!(
+        !ndisc("2001:db8:1:200::5"),
+        "a /64 netifd does not report answered"
+    );
+
+    let t0 = Instant::now();
+    renumber(&mut s, &new);
+    // The status call is handled after the dump replies, in the order they were sent.
+    let json = status(&mut s, 2);
+    let moved = t0.elapsed();
+    assert!(json.contains("2001:db8:1:200::/64"), "{json}");
+    println!("notification to new ranges in force: {moved:?}");
+    assert!(moved < Duration::from_millis(100), "{moved:?}");
+    assert!(ndisc("2001:db8:1:200::5"), "the new /64 not answered");
+    assert!(!ndisc("2001:db8:1:100::5"), "the old /64 still answered");
+    let json = status(&mut s, 3);
+    assert!(json.contains("\"na_sent\": 2"), "{json}");
+}
+
+/// Children killed (and reaped) on drop, in reverse order of start.
+struct Children(Vec<Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for c in self.0.iter_mut().rev() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Through the real netifd: `NDPR_NETIFD` names a netifd binary built from openwrt/netifd,
+/// `NDPR_UBUS_PREFIX` the prefix of ubusd and the ubus CLI built from openwrt/ubus
+/// (default /tmp/ubusreal/prefix, where the OpenWrt userland build puts them). netifd
+/// runs in the daemon's namespace with wan static on wan0 (its ip6prefix a /56) and lan
+/// on lan0 (ip6assign 64); the upstream side solicits. Then wan's ip6prefix is changed
+/// and `ubus call network reload` run, as `reload_config` does on a router.
+#[test]
+#[ignore = "needs root and network namespaces; run by scripts/test.sh"]
+fn lab_real_netifd_renumbering_moves_the_answers() {
+    let Some(netifd) = std::env::var_os("NDPR_NETIFD").map(std::path::PathBuf::from) else {
+        println!("SKIPPED: no real netifd (set NDPR_NETIFD to a netifd built from openwrt/netifd)");
+        return;
+    };
+    let prefix = std::env::var_os("NDPR_UBUS_PREFIX")
+        .map_or_else(|| "/tmp/ubusreal/prefix".into(), std::path::PathBuf::from);
+    let (ubusd, ubus) = (prefix.join("sbin/ubusd"), prefix.join("bin/ubus"));
+    if !netifd.is_file() || !ubusd.is_file() || !ubus.is_file() {
+        println!(
+            "SKIPPED: {} or {} or {} is missing",
+            netifd.display(),
+            ubusd.display(),
+            ubus.display()
+        );
+        return;
+    }
+    require("ndisc6", "ndisc6");
+    let id = std::process::id();
+    let pair = NetnsPair {
+        a: format!("ndpr-rn-srv-{id}"),
+        b: format!("ndpr-rn-rtr-{id}"),
+    };
+    for cmd in [
+        format!("ip netns add {}", pair.a),
+        format!("ip netns add {}", pair.b),
+        format!(
+            "ip link add wan0 netns {} type veth peer name up0 netns {}",
+            pair.a, pair.b
+        ),
+        format!(
+            "ip -n {} link add lan0 type veth peer name lan0-peer",
+            pair.a
+        ),
+        format!(
+            "ip netns exec {} sysctl -qw net.ipv6.conf.all.accept_dad=0",
+            pair.a
+        ),
+        format!(
+            "ip netns exec {} sysctl -qw net.ipv6.conf.default.accept_dad=0",
+            pair.a
+        ),
+        format!(
+            "ip netns exec {} sysctl -qw net.ipv6.conf.up0.accept_dad=0",
+            pair.b
+        ),
+        format!("ip -n {} link set up0 up", pair.b),
+    ] {
+        assert!(sh(&cmd), "{cmd}");
+    }
+    let dir = ConfigDir::new("real-netifd");
+    let etc = dir.path.join("etc");
+    std::fs::create_dir_all(dir.path.join("lib-netifd")).unwrap();
+    std::fs::create_dir_all(&etc).unwrap();
+    let network = |prefix56: &str| {
+        format!(
+            "config interface 'lan'\n\toption device 'lan0'\n\toption proto 'static'\n\
+             \toption ip6assign '64'\n\n\
+             config interface 'wan'\n\toption device 'wan0'\n\toption proto 'static'\n\
+             \toption ip6addr '2001:db8:1:2::1/64'\n\toption ip6prefix '{prefix56}'\n"
+        )
+    };
+    std::fs::write(etc.join("network"), network("2001:db8:1:100::/56")).unwrap();
+    dir.write("config uplink 'wan'\n\toption device 'wan0'\n\tlist prefix_from 'lan'\n");
+    let sock = dir.ubus_socket();
+    let mut children = Children(Vec::new());
+    children.0.push(
+        Command::new(&ubusd)
+            .arg("-s")
+            .arg(&sock)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !sock.exists() {
+        assert!(Instant::now() < deadline, "ubusd did not create its socket");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let in_a = |program: &std::path::Path| {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &pair.a]).arg(program);
+        c
+    };
+    children.0.push(
+        in_a(&netifd)
+            .arg("-s")
+            .arg(&sock)
+            .arg("-c")
+            .arg(&etc)
+            .arg("-p")
+            .arg(dir.path.join("lib-netifd"))
+            .args(["-h", "/bin/true", "-S", "-l", "1", "-r"])
+            .arg(dir.path.join("resolv.conf"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut daemon = in_a(std::path::Path::new(env!("CARGO_BIN_EXE_ndpresponder")))
+        .args(["-f", "-c", dir.arg(), "-s"])
+        .arg(&sock)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = line_channel(daemon.stderr.take().unwrap());
+    let mut d = Daemon {
+        child: daemon,
+        lines,
+        log: Vec::new(),
+        _dir: dir,
+    };
+    let ubus_call = |object: &str, method: &str| -> String {
+        let out = Command::new("timeout")
+            .arg(COMMAND_TIMEOUT)
+            .arg(&ubus)
+            .arg("-s")
+            .arg(&sock)
+            .args(["call", object, method])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let wait_status = |d: &mut Daemon, needles: &[&str]| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let json = ubus_call("ndpresponder", "status");
+            if needles.iter().all(|n| json.contains(n)) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "status never had {needles:?}:\n{json}\n{:#?}",
+                d.log()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    wait_status(
+        &mut d,
+        &[
+            "\"armed\": true",
+            "2001:db8:1:100::/64",
+            "\"interface\": \"lan\"",
+        ],
+    );
+    let has_ll = format!(
+        "ip -n {} -6 addr show dev up0 scope link | grep -q inet6",
+        pair.b
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !sh(&has_ll) {
+        assert!(
+            Instant::now() < deadline,
+            "up0 never got a link-local address"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let ndisc = |target: &str| {
+        Probe::Ndisc6
+            .run(Command::new("timeout").args([
+                COMMAND_TIMEOUT,
+                "ip",
+                "netns",
+                "exec",
+                &pair.b,
+                "ndisc6",
+                "-q",
+                "-n",
+                "-r",
+                "3",
+                "-w",
+                "300",
+                target,
+                "up0",
+            ]))
+            .is_some()
+    };
+    assert!(ndisc("2001:db8:1:100::5"), "lan's /64 not answered");
+    assert!(
+        !ndisc("2001:db8:1:200::5"),
+        "a /64 netifd does not report answered"
+    );
+
+    std::fs::write(etc.join("network"), network("2001:db8:1:200::/56")).unwrap();
+    let t0 = Instant::now();
+    ubus_call("network", "reload");
+    wait_status(&mut d, &["\"armed\": true", "2001:db8:1:200::/64"]);
+    let moved = t0.elapsed();
+    println!("real netifd: network reload to the new range in status: {moved:?}");
+    assert!(ndisc("2001:db8:1:200::5"), "the new /64 not answered");
+    assert!(!ndisc("2001:db8:1:100::5"), "the old /64 still answered");
+    let moves: Vec<String> = d
+        .log()
+        .iter()
+        .filter(|l| l.contains("netifd interface lan: prefixes"))
+        .cloned()
+        .collect();
+    println!("{moves:#?}");
+    assert!(
+        moves.last().unwrap().ends_with("2001:db8:1:200::/64"),
+        "{moves:#?}"
+    );
+}
