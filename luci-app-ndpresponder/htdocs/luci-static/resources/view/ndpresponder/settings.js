@@ -9,10 +9,15 @@
  * the daemon's; `ndpresponder check` on the router reports anything it refuses.
  */
 
-function downstreams(section, section_id) {
-	var v = section.formvalue(section_id, 'downstream');
+/* The entries of a list option as the dialog has them now. */
+function entries(section, section_id, option) {
+	var v = section.formvalue(section_id, option);
 
 	return Array.isArray(v) ? v : (v != null && v !== '') ? [ v ] : [];
+}
+
+function downstreams(section, section_id) {
+	return entries(section, section_id, 'downstream');
 }
 
 /*
@@ -35,7 +40,7 @@ return view.extend({
 		var m, s, o;
 
 		m = new form.Map('ndpresponder', _('NDP Responder'),
-			_('Answers IPv6 Neighbor Solicitations on an uplink for addresses inside the configured prefixes, with Neighbor Advertisements whose source is the solicited address itself.'));
+			_('Answers IPv6 Neighbor Solicitations on an uplink for addresses in its ranges (configured prefixes, the prefixes netifd reports for chosen interfaces, ranges routed to downstream devices), with Neighbor Advertisements whose source is the solicited address itself.'));
 
 		s = m.section(form.NamedSection, 'main', 'ndpresponder', _('Global settings'));
 		s.addremove = false;
@@ -76,14 +81,20 @@ return view.extend({
 		o.optional = true;
 
 		o = s.option(form.DynamicList, 'prefix', _('Prefixes'),
-			_('IPv6 prefixes to answer for, e.g. 2001:db8:1:2::/112; a single address is written as /128. Not needed when downstream devices are given.'));
+			_('IPv6 prefixes to answer for, e.g. 2001:db8:1:2::/112; a single address is written as /128. Not needed when downstream devices or prefixes from netifd are given.'));
 		o.datatype = 'cidr6';
 		rule(o, function(section_id) {
 			var v = this.formvalue(section_id);
 
-			if ((!v || !v.length) && !downstreams(this.section, section_id).length)
-				return _('Give prefixes to answer for, downstream devices whose routes give them, or both.');
+			if ((!v || !v.length) && !downstreams(this.section, section_id).length &&
+			    !entries(this.section, section_id, 'prefix_from').length)
+				return _('Give prefixes to answer for, downstream devices whose routes give them, or interfaces whose prefixes netifd reports.');
 		});
+
+		o = s.option(widgets.NetworkSelect, 'prefix_from', _('Prefixes from netifd'),
+			_('Interfaces (lan, wan6) whose current prefixes are answered for too: the prefixes assigned to them (ip6assign, extendprefix) and delegated to them, followed as netifd changes them.'));
+		o.multiple = true;
+		o.nocreate = true;
 
 		o = s.option(widgets.DeviceSelect, 'downstream', _('Downstream devices'),
 			_('Devices behind this host (br-lan, docker0): an address whose route leaves through one of them, and not through the uplink, is answered for. Followed live as routes change.'));
@@ -114,7 +125,7 @@ return view.extend({
 		});
 
 		o = s.option(form.DynamicList, 'exclude', _('Excludes'),
-			_('Prefixes never to answer for, in configured or routed ranges, e.g. the router\'s own address.'));
+			_('Prefixes never to answer for, in configured, netifd or routed ranges, e.g. the router\'s own address.'));
 		o.datatype = 'cidr6';
 		o.modalonly = true;
 

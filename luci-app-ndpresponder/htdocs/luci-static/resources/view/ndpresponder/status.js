@@ -115,6 +115,9 @@ function origin(r) {
 	if (r.origin == 'route')
 		return _('route via') + ' ' + r.device;
 
+	if (r.origin == 'netifd')
+		return _('from netifd interface') + ' ' + r.interface;
+
 	return r.origin == 'static' ? _('configured') : r.origin;
 }
 
@@ -163,6 +166,9 @@ function renderUplink(u) {
 		row(_('MAC address'), u.mac || '-'),
 		row(_('Answers for'), E('div', { 'class': 'ndpr-ranges' }, ranges))
 	];
+
+	if ((u.prefix_from || []).length)
+		rows.push(row(_('Prefixes from netifd'), u.prefix_from.join(', ')));
 
 	if ((u.downstreams || []).length) {
 		rows.push(row(_('Downstream devices'), u.downstreams.map(renderDownstream).join(', ')));
@@ -214,6 +220,13 @@ function renderDaemon(st) {
 		row(_('Routes followed'), E('span', { 'class': 'ndpr-routes' }, [ tableSize(st.routes) ])),
 		row(_('Neighbour entries followed'), E('span', { 'class': 'ndpr-hosts' }, [ tableSize(st.hosts) ]))
 	];
+
+	/* How the watch on netifd stands, where an uplink takes prefixes from it. */
+	if (st.netifd && (st.uplinks || []).some(function(u) { return (u.prefix_from || []).length; }))
+		rows.push(row(_('netifd'), E('span', { 'class': 'ndpr-netifd' }, [
+			st.netifd.state + ', ' + _('dumps read') + ' ' + (st.netifd.dumps || 0) +
+			(st.netifd.error ? ', ' + _('last error') + ': ' + st.netifd.error : '')
+		])));
 
 	if (st.config_error)
 		rows.push(row(_('Configuration refused'), E('span', { 'class': 'ndpr-error' }, [ st.config_error ])));
