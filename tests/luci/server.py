@@ -429,7 +429,12 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            # The browser left the page (the test navigates) while a status poll was in
+            # flight; nobody is waiting for the answer.
+            pass
 
     def do_GET(self):
         path = self.path.split("?", 1)[0]

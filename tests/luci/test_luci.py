@@ -395,18 +395,43 @@ def test_settings(driver, router):
 
 def test_follow_settings(driver, router):
     """The uplink follows br-lan's routes instead of a prefix: the dialog's new options with
-    the daemon's defaults, its refusal of an uplink with neither, the staged changes."""
+    the daemon's defaults, its refusal of an uplink with no source of ranges, netifd
+    interfaces accepted as one, the staged changes for the downstream device."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select
 
-    driver.get(router.url + "&view=ndpresponder/settings")
-    wait_for("settings form", lambda: driver.find_element(By.CSS_SELECTOR, "#view[data-ready] .cbi-map"))
     row = lambda: driver.find_element(By.CSS_SELECTOR, "tr[data-sid=wan]")  # noqa: E731
-    row().find_element(By.CSS_SELECTOR, ".cbi-button-edit").click()
-    modal = wait_for("edit dialog", lambda: driver.find_element(By.CSS_SELECTOR, "#modal_overlay .modal"))
+
+    def dialog():
+        driver.get(router.url + "&view=ndpresponder/settings")
+        wait_for("settings form", lambda: driver.find_element(By.CSS_SELECTOR, "#view[data-ready] .cbi-map"))
+        row().find_element(By.CSS_SELECTOR, ".cbi-button-edit").click()
+        return wait_for("edit dialog", lambda: driver.find_element(By.CSS_SELECTOR, "#modal_overlay .modal"))
+
+    def closed():
+        return wait_for("dialog to close", lambda: not driver.find_elements(By.ID, "modal_overlay") and True)
+
+    def clear_prefixes(modal):
+        for remove in modal.find_elements(By.CSS_SELECTOR, "[data-name=prefix] .item .remove"):
+            remove.click()
+
+    modal = dialog()
+    netifd = modal.find_element(By.CSS_SELECTOR, "[data-name=prefix_from]")
+    offered = [d.get_attribute("data-value") for d in netifd.find_elements(By.CSS_SELECTOR, ".cbi-choice")]
+    check("prefix_from: the network config's interfaces offered, none chosen",
+          offered == ["wan", "lan"] and not netifd.find_elements(By.CSS_SELECTOR, "input:checked"), str(offered))
+    clear_prefixes(modal)
+    netifd.find_element(By.CSS_SELECTOR, ".cbi-choice[data-value=lan] input").click()
+    modal.find_element(By.CSS_SELECTOR, ".cbi-button-positive").click()
+    check("a netifd interface without a prefix is accepted", closed())
+    check("grid shows the netifd interface", "lan" in row().find_element(
+        By.CSS_SELECTOR, "[data-title='Prefixes from netifd']").text, row().text)
+
+    # The dialog's values were never saved: a fresh page has the file's.
+    modal = dialog()
     downstream = modal.find_element(By.CSS_SELECTOR, "[data-name=downstream]")
-    offered = [d.get_attribute("data-value") for d in downstream.find_elements(By.CSS_SELECTOR, ".cbi-device")]
+    offered = [d.get_attribute("data-value") for d in downstream.find_elements(By.CSS_SELECTOR, ".cbi-choice")]
     # Without luci-rpc (OpenWrt's own rpcd alone) there is no device list to offer.
     check("downstream: the lab's devices offered, none chosen" if router.has_luci_rpc
           else "downstream: nothing chosen",
@@ -420,15 +445,15 @@ def test_follow_settings(driver, router):
     announce = modal.find_element(By.CSS_SELECTOR, "[data-name=announce] input[type=checkbox]")
     check("announce: off, the daemon's default", not announce.is_selected())
 
-    for remove in modal.find_elements(By.CSS_SELECTOR, "[data-name=prefix] .item .remove"):
-        remove.click()
+    clear_prefixes(modal)
     modal.find_element(By.CSS_SELECTOR, ".cbi-button-positive").click()
     refused = wait_for("the refusal", lambda: driver.find_element(By.CSS_SELECTOR, ".save-error").text)
-    check("neither prefix nor downstream device: the dialog refuses to save, saying why",
-          refused and "downstream devices" in refused and driver.find_elements(By.ID, "modal_overlay"), refused)
+    check("no prefix, downstream device or netifd interface: the dialog refuses to save, saying why",
+          refused and "downstream devices" in refused and "netifd" in refused
+          and driver.find_elements(By.ID, "modal_overlay"), refused)
 
     if router.has_luci_rpc:
-        downstream.find_element(By.CSS_SELECTOR, f".cbi-device[data-value='{DOWNSTREAM}'] input").click()
+        downstream.find_element(By.CSS_SELECTOR, f".cbi-choice[data-value='{DOWNSTREAM}'] input").click()
     else:
         downstream.find_element(By.CSS_SELECTOR, ".create-item-input").send_keys(DOWNSTREAM, Keys.ENTER)
     hosts.select_by_value("known")
@@ -437,8 +462,7 @@ def test_follow_settings(driver, router):
         check("screenshot docs/luci-settings-downstream.png",
               screenshot(driver, "luci-settings-downstream.png").stat().st_size > 10000)
     modal.find_element(By.CSS_SELECTOR, ".cbi-button-positive").click()
-    check("a downstream device without a prefix is saved", wait_for("dialog to close", lambda: not driver.find_elements(
-        By.ID, "modal_overlay") and True))
+    check("a downstream device without a prefix is accepted", closed())
     check("grid shows the downstream device", DOWNSTREAM in row().text, row().text)
 
     sid = driver.execute_script("return L.env.sessionid")

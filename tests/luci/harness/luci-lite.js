@@ -32,9 +32,9 @@
  *            of form.js (Flag removes its default when rmempty), an option's parse() as a
  *            method it may wrap; a section's formvalue(section_id, option)
  *   tools.widgets  DeviceSelect (devices from luci-rpc getNetworkDevices, none without it,
- *            lo left out; with multiple a checkbox per device, configured devices that are
- *            absent kept, and unless nocreate a field to enter another name), NetworkSelect
- *            (interface sections of the network config)
+ *            lo left out), NetworkSelect (interface sections of the network config but
+ *            loopback); both with multiple: a checkbox per choice, configured values that
+ *            are not among them kept, and unless nocreate a field to enter another name
  */
 (function () {
 	'use strict';
@@ -721,26 +721,17 @@
 	};
 
 	/* tools.widgets */
-	var DeviceSelect = ListValue.extend({
-		load: function () {
-			var self = this;
-			return L.resolveDefault(rpcCall('luci-rpc', 'getNetworkDevices', {}), [ 4 ]).then(function (r) {
-				self.keylist = [];
-				self.vallist = [];
-				Object.keys((r[0] == 0 && r[1]) || {}).sort().forEach(function (d) {
-					if (d != 'lo')
-						self.value(d);
-				});
-			});
-		},
+	/* With multiple: a checkbox per choice, configured values that are not among them kept,
+	 * and unless nocreate a field to enter another name. */
+	var MultiSelect = {
 		renderWidget: function (sid, v) {
 			if (!this.multiple)
 				return ListValue.prototype.renderWidget.call(this, sid, v);
-			var box = E('div', { 'class': 'cbi-device-multi' });
+			var box = E('div', { 'class': 'cbi-multi-select' });
 			var add = function (name, checked) {
 				var cb = E('input', { 'type': 'checkbox', 'value': name });
 				cb.checked = checked;
-				box.insertBefore(E('label', { 'class': 'cbi-device', 'data-value': name }, [ cb, ' ' + name ]),
+				box.insertBefore(E('label', { 'class': 'cbi-choice', 'data-value': name }, [ cb, ' ' + name ]),
 					box.querySelector('.create-item'));
 			};
 			if (!this.nocreate) {
@@ -771,7 +762,7 @@
 			if (!node)
 				return this.cfgvalue(sid);
 			var vals = [];
-			node.querySelectorAll('.cbi-device input:checked').forEach(function (c) { vals.push(c.value); });
+			node.querySelectorAll('.cbi-choice input:checked').forEach(function (c) { vals.push(c.value); });
 			return vals;
 		},
 		cfgvalue: function (sid) {
@@ -779,8 +770,21 @@
 				return ListValue.prototype.cfgvalue.call(this, sid);
 			return DynamicList.prototype.cfgvalue.call(this, sid);
 		}
-	});
-	var NetworkSelect = ListValue.extend({
+	};
+	var DeviceSelect = ListValue.extend(Object.assign({
+		load: function () {
+			var self = this;
+			return L.resolveDefault(rpcCall('luci-rpc', 'getNetworkDevices', {}), [ 4 ]).then(function (r) {
+				self.keylist = [];
+				self.vallist = [];
+				Object.keys((r[0] == 0 && r[1]) || {}).sort().forEach(function (d) {
+					if (d != 'lo')
+						self.value(d);
+				});
+			});
+		}
+	}, MultiSelect));
+	var NetworkSelect = ListValue.extend(Object.assign({
 		load: function () {
 			var self = this;
 			return uci.load('network').then(function () {
@@ -792,7 +796,7 @@
 				});
 			});
 		}
-	});
+	}, MultiSelect));
 	var widgets = { DeviceSelect: DeviceSelect, NetworkSelect: NetworkSelect };
 
 	/* view */
