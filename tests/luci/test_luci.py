@@ -445,9 +445,35 @@ def test_follow_settings(driver, router):
     announce = modal.find_element(By.CSS_SELECTOR, "[data-name=announce] input[type=checkbox]")
     check("announce: off, the daemon's default", not announce.is_selected())
 
+    def refusal(what):
+        """Saves the dialog; the reason it was refused, or None when it closed."""
+        before = len(driver.find_elements(By.CSS_SELECTOR, ".save-error"))
+        modal.find_element(By.CSS_SELECTOR, ".cbi-button-positive").click()
+        return wait_for(what, lambda: (lambda e: e[-1].text if len(e) > before else None)(
+            driver.find_elements(By.CSS_SELECTOR, ".save-error")))
+
+    # The rules the daemon applies across options, with a prefix still there.
+    hosts.select_by_value("known")
+    refused = refusal("the refusal of hosts 'known'")
+    check("hosts 'known' without a downstream device: refused, saying why",
+          refused and "need at least one downstream device" in refused, refused)
+    hosts.select_by_value("")
+    announce.click()
+    refused = refusal("the refusal of announce")
+    check("announce without a downstream device: refused, saying why",
+          refused and "Announcing needs at least one downstream device" in refused, refused)
+    announce.click()
+    if router.has_luci_rpc:
+        downstream.find_element(By.CSS_SELECTOR, ".cbi-choice[data-value=wan0] input").click()
+    else:
+        downstream.find_element(By.CSS_SELECTOR, ".create-item-input").send_keys("wan0", Keys.ENTER)
+    refused = refusal("the refusal of the uplink as downstream")
+    check("the uplink's own device as downstream: refused, saying why",
+          refused and "own device cannot be a downstream device" in refused, refused)
+    downstream.find_element(By.CSS_SELECTOR, ".cbi-choice[data-value=wan0] input").click()
+
     clear_prefixes(modal)
-    modal.find_element(By.CSS_SELECTOR, ".cbi-button-positive").click()
-    refused = wait_for("the refusal", lambda: driver.find_element(By.CSS_SELECTOR, ".save-error").text)
+    refused = refusal("the refusal of no ranges")
     check("no prefix, downstream device or netifd interface: the dialog refuses to save, saying why",
           refused and "downstream devices" in refused and "netifd" in refused
           and driver.find_elements(By.ID, "modal_overlay"), refused)

@@ -100,6 +100,12 @@ return view.extend({
 			_('Devices behind this host (br-lan, docker0): an address whose route leaves through one of them, and not through the uplink, is answered for. Followed live as routes change.'));
 		o.multiple = true;
 		o.noaliases = true;
+		rule(o, function(section_id) {
+			var uplink = this.section.formvalue(section_id, 'device');
+
+			if (uplink && downstreams(this.section, section_id).indexOf(uplink) >= 0)
+				return _('The uplink\'s own device cannot be a downstream device: a route out of the uplink is never answered for.');
+		});
 
 		o = s.option(form.ListValue, 'hosts', _('Hosts answered for'),
 			_('Which addresses of a range are answered for. Any: every address. Known: only hosts with a neighbour entry (or their own /128 route) on a downstream device, so random addresses cannot fill the upstream router\'s neighbour cache. Probe: as known, and an unknown address is first probed on the downstream device. Known and probe need a downstream device.'));
