@@ -34,7 +34,7 @@ var dropLabels = {
 	multicast_source: _('Multicast source'),
 	own_mac: _('Sent from our own MAC'),
 	own_address: _('Address of this host'),
-	out_of_range: _('Outside every prefix'),
+	out_of_range: _('Outside every range'),
 	excluded: _('Excluded'),
 	not_downstream: _('Route not via a downstream device'),
 	unknown_host: _('No such host known downstream'),
@@ -322,7 +322,7 @@ return view.extend({
 			live,
 			E('div', { 'class': 'cbi-section' }, [
 				E('h3', [ _('Explain an address') ]),
-				E('p', [ _('Which uplink and prefix would answer a solicitation for this address, or why none would.') ]),
+				E('p', [ _('Which uplink and range would answer a solicitation for this address, or why none would.') ]),
 				E('div', { 'style': 'display:flex;gap:0.5em' }, [
 					E('input', {
 						'id': 'ndpr-explain-address',
