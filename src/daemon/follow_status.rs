@@ -226,9 +226,10 @@ pub fn put_lookup(b: &mut BlobmsgBuilder, state: &State, u: &Uplink, lookup: &Lo
         b.put_string("rule", &range.net().to_string());
         match range {
             Range::Static(net) => put_prefix_origin(b, state, u, net),
+            // Not "device": the uplink entry this goes into already names its own device.
             Range::Route { ifindex, .. } => {
                 b.put_string("origin", "route");
-                b.put_string("device", &device_name(state, *ifindex));
+                b.put_string("route_device", &device_name(state, *ifindex));
             }
         }
         b.put_string("hosts", hosts_word(u, range.origin()));

@@ -246,9 +246,9 @@ function renderStatus(st) {
 	return E('div', [ renderDaemon(st) ].concat(uplinks));
 }
 
-/* The explain reply names the uplink's device and, for a routed range, the route's device
- * under the same key; the uplink's device is taken from the last status instead. */
-function renderExplanation(res, devices) {
+/* The explain reply: per uplink whether it answers, why, and the range with its origin
+ * (for a routed range the route's device is `route_device`). */
+function renderExplanation(res) {
 	var list = res.uplinks || [];
 
 	if (!list.length)
@@ -263,14 +263,15 @@ function renderExplanation(res, devices) {
 			E('th', { 'class': 'th' }, [ _('Advertisement source') ])
 		])
 	].concat(list.map(function(u) {
-		var rule = u.rule ? u.rule + ' \u2014 ' + origin(u) + ', ' + (hostsLabels[u.hosts] || u.hosts)
+		var range = { origin: u.origin, device: u.route_device, interface: u.interface },
+		    rule = u.rule ? u.rule + ' \u2014 ' + origin(range) + ', ' + (hostsLabels[u.hosts] || u.hosts)
 			: u.route ? _('route') + ' ' + u.route : '-';
 
 		if (u.exclude)
 			rule += ' ' + _('except') + ' ' + u.exclude;
 
 		return E('tr', { 'class': 'tr ndpr-explained', 'data-uplink': u.name }, [
-			E('td', { 'class': 'td' }, [ u.name + (devices[u.name] ? ' (' + devices[u.name] + ')' : '') ]),
+			E('td', { 'class': 'td' }, [ u.name + ' (' + u.device + ')' ]),
 			E('td', { 'class': 'td ndpr-answers' }, [ u.answers ? badge(_('yes'), '#2e7d32') : badge(_('no'), '#c62828') ]),
 			E('td', { 'class': 'td ndpr-reason' }, [ u.reason ]),
 			E('td', { 'class': 'td ndpr-rule' }, [ rule ]),
@@ -286,16 +287,13 @@ return view.extend({
 
 	handleExplain: function(ev) {
 		var address = document.getElementById('ndpr-explain-address').value.trim(),
-		    out = document.getElementById('ndpr-explain-result'),
-		    devices = {};
+		    out = document.getElementById('ndpr-explain-result');
 
 		if (!address)
 			return;
 
-		(this.status && this.status.uplinks || []).forEach(function(u) { devices[u.name] = u.device; });
-
 		return callExplain(address).then(function(res) {
-			dom.content(out, renderExplanation(res, devices));
+			dom.content(out, renderExplanation(res));
 		}, function(err) {
 			dom.content(out, E('p', { 'class': 'ndpr-error' }, [
 				_('Cannot explain this address:') + ' ' + err.message
