@@ -13,7 +13,8 @@ use common::fake_ubusd::{
     netifd_gone, notify_netifd, read_dump_call, serve_dump, AddObject, Netifd, Session, ATTR_DATA,
     DATA,
 };
-use common::process::{cpu_time, line_channel, require, Probe, COMMAND_TIMEOUT};
+use common::netns_pair::NetnsPair;
+use common::process::{cpu_time, line_channel, require, COMMAND_TIMEOUT};
 use common::ConfigDir;
 use std::os::unix::net::UnixListener;
 use std::process::{Child, Command, Stdio};
@@ -276,28 +277,6 @@ fn an_unanswered_dump_is_retried_with_backoff() {
     assert_eq!(warned, 1, "{:#?}", d.log());
 }
 
-fn sh(cmd: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", cmd])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// Two namespaces joined by a veth pair, deleted on drop.
-struct NetnsPair {
-    a: String,
-    b: String,
-}
-
-impl Drop for NetnsPair {
-    fn drop(&mut self) {
-        sh(&format!("ip netns del {}", self.a));
-        sh(&format!("ip netns del {}", self.b));
-    }
-}
-
 /// The daemon armed on wan0 in one namespace with `prefix_from 'lan'`; the upstream
 /// router's side (up0) in the other solicits with ndisc6. After one renumbering the new
 /// /64 is answered and the old one no longer.
@@ -305,31 +284,8 @@ impl Drop for NetnsPair {
 #[ignore = "needs root and network namespaces; run by scripts/test.sh"]
 fn lab_answers_move_with_one_renumbering() {
     require("ndisc6", "ndisc6");
-    let id = std::process::id();
-    let pair = NetnsPair {
-        a: format!("ndpr-nf-srv-{id}"),
-        b: format!("ndpr-nf-rtr-{id}"),
-    };
-    for cmd in [
-        format!("ip netns add {}", pair.a),
-        format!("ip netns add {}", pair.b),
-        format!(
-            "ip link add wan0 netns {} type veth peer name up0 netns {}",
-            pair.a, pair.b
-        ),
-        format!(
-            "ip netns exec {} sysctl -qw net.ipv6.conf.wan0.accept_dad=0",
-            pair.a
-        ),
-        format!(
-            "ip netns exec {} sysctl -qw net.ipv6.conf.up0.accept_dad=0",
-            pair.b
-        ),
-        format!("ip -n {} link set wan0 up", pair.a),
-        format!("ip -n {} link set up0 up", pair.b),
-    ] {
-        assert!(sh(&cmd), "{cmd}");
-    }
+    let pair = NetnsPair::new("nf");
+    pair.up_without_dad();
     let dir = ConfigDir::new("netifd-lab");
     dir.write("config uplink 'wan'\n\toption device 'wan0'\n\tlist prefix_from 'lan'\n");
     let listener = UnixListener::bind(dir.ubus_socket()).unwrap();
@@ -361,38 +317,8 @@ fn lab_answers_move_with_one_renumbering() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let has_ll = format!(
-        "ip -n {} -6 addr show dev up0 scope link | grep -q inet6",
-        pair.b
-    );
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !sh(&has_ll) {
-        assert!(
-            Instant::now() < deadline,
-            "up0 never got a link-local address"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let ndisc = |target: &str| {
-        Probe::Ndisc6
-            .run(Command::new("timeout").args([
-                COMMAND_TIMEOUT,
-                "ip",
-                "netns",
-                "exec",
-                &pair.b,
-                "ndisc6",
-                "-q",
-                "-n",
-                "-r",
-                "1",
-                "-w",
-                "500",
-                target,
-                "up0",
-            ]))
-            .is_some()
-    };
+    pair.wait_link_local();
+    let ndisc = |target: &str| pair.ndisc_answered(target, 1, 500);
     assert!(ndisc("2001:db8:1:100::5"), "lan's /64 not answered");
     assert!(
         !ndisc("2001:db8:1:200::5"),
@@ -451,18 +377,8 @@ fn lab_real_netifd_renumbering_moves_the_answers() {
         return;
     }
     require("ndisc6", "ndisc6");
-    let id = std::process::id();
-    let pair = NetnsPair {
-        a: format!("ndpr-rn-srv-{id}"),
-        b: format!("ndpr-rn-rtr-{id}"),
-    };
-    for cmd in [
-        format!("ip netns add {}", pair.a),
-        format!("ip netns add {}", pair.b),
-        format!(
-            "ip link add wan0 netns {} type veth peer name up0 netns {}",
-            pair.a, pair.b
-        ),
+    let pair = NetnsPair::new("rn");
+    pair.run(&[
         format!(
             "ip -n {} link add lan0 type veth peer name lan0-peer",
             pair.a
@@ -480,9 +396,7 @@ fn lab_real_netifd_renumbering_moves_the_answers() {
             pair.b
         ),
         format!("ip -n {} link set up0 up", pair.b),
-    ] {
-        assert!(sh(&cmd), "{cmd}");
-    }
+    ]);
     let dir = ConfigDir::new("real-netifd");
     let etc = dir.path.join("etc");
     std::fs::create_dir_all(dir.path.join("lib-netifd")).unwrap();
@@ -582,38 +496,8 @@ fn lab_real_netifd_renumbering_moves_the_answers() {
             "\"interface\": \"lan\"",
         ],
     );
-    let has_ll = format!(
-        "ip -n {} -6 addr show dev up0 scope link | grep -q inet6",
-        pair.b
-    );
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !sh(&has_ll) {
-        assert!(
-            Instant::now() < deadline,
-            "up0 never got a link-local address"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let ndisc = |target: &str| {
-        Probe::Ndisc6
-            .run(Command::new("timeout").args([
-                COMMAND_TIMEOUT,
-                "ip",
-                "netns",
-                "exec",
-                &pair.b,
-                "ndisc6",
-                "-q",
-                "-n",
-                "-r",
-                "3",
-                "-w",
-                "300",
-                target,
-                "up0",
-            ]))
-            .is_some()
-    };
+    pair.wait_link_local();
+    let ndisc = |target: &str| pair.ndisc_answered(target, 3, 300);
     assert!(ndisc("2001:db8:1:100::5"), "lan's /64 not answered");
     assert!(
         !ndisc("2001:db8:1:200::5"),
