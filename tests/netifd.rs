@@ -76,6 +76,11 @@ impl Daemon {
         }
         &self.log
     }
+
+    /// How many log lines so far contain `needle`.
+    fn count(&mut self, needle: &str) -> usize {
+        self.log().iter().filter(|l| l.contains(needle)).count()
+    }
 }
 
 impl Drop for Daemon {
@@ -202,11 +207,7 @@ fn prefix_from_follows_a_renumbering_and_netifd_restarts() {
     let json = status(&mut s, 18);
     assert!(json.contains("2001:db8:1:100::/64"), "{json}");
     assert!(json.contains("\"state\": \"subscribed\""), "{json}");
-    let moves = d
-        .log()
-        .iter()
-        .filter(|l| l.contains("netifd interface lan: prefixes"))
-        .count();
+    let moves = d.count("netifd interface lan: prefixes");
     assert_eq!(moves, 4, "100, 200, none, 100: {:#?}", d.log());
 }
 
@@ -223,11 +224,7 @@ fn netifd_absent_at_start_is_logged_once_and_found_when_it_appears() {
     netifd_back(&mut s, &recorded_dump());
     let json = status(&mut s, 11);
     assert!(json.contains("2001:db8:1:100::/64"), "{json}");
-    let absent = d
-        .log()
-        .iter()
-        .filter(|l| l.contains("network.interface is not on ubus"))
-        .count();
+    let absent = d.count("network.interface is not on ubus");
     assert_eq!(absent, 1, "{:#?}", d.log());
     // Waiting for netifd costs nothing: no timer, no retry loop.
     let before = cpu_time(d.child.id());
@@ -269,11 +266,7 @@ fn an_unanswered_dump_is_retried_with_backoff() {
     let json = status(&mut s, 11);
     assert!(json.contains("2001:db8:1:100::/64"), "{json}");
     assert!(json.contains("\"dumps\": 1"), "{json}");
-    let warned = d
-        .log()
-        .iter()
-        .filter(|l| l.contains("did not answer dump"))
-        .count();
+    let warned = d.count("did not answer dump");
     assert_eq!(warned, 1, "{:#?}", d.log());
 }
 
