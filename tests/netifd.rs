@@ -70,6 +70,26 @@ struct Daemon {
 }
 
 impl Daemon {
+    /// Runs `command` (the daemon's binary, possibly behind `ip netns exec`) in the
+    /// foreground on `dir`'s configuration and bus socket, its log read line by line.
+    fn spawn(mut command: Command, dir: ConfigDir) -> Daemon {
+        let mut child = command
+            .args(["-f", "-c", dir.arg(), "-s"])
+            .arg(dir.ubus_socket())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = line_channel(child.stderr.take().unwrap());
+        Daemon {
+            child,
+            lines,
+            log: Vec::new(),
+            _dir: dir,
+        }
+    }
+
     fn log(&mut self) -> &[String] {
         while let Ok(l) = self.lines.try_recv() {
             self.log.push(l);
@@ -102,21 +122,7 @@ fn start(name: &str) -> (Daemon, UnixListener) {
          \tlist exclude '2001:db8:1:200::1'\n"
     ));
     let listener = UnixListener::bind(dir.ubus_socket()).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ndpresponder"))
-        .args(["-f", "-c", dir.arg(), "-s"])
-        .arg(dir.ubus_socket())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = line_channel(child.stderr.take().unwrap());
-    let daemon = Daemon {
-        child,
-        lines,
-        log: Vec::new(),
-        _dir: dir,
-    };
+    let daemon = Daemon::spawn(Command::new(env!("CARGO_BIN_EXE_ndpresponder")), dir);
     (daemon, listener)
 }
 
@@ -282,22 +288,9 @@ fn lab_answers_move_with_one_renumbering() {
     let dir = ConfigDir::new("netifd-lab");
     dir.write("config uplink 'wan'\n\toption device 'wan0'\n\tlist prefix_from 'lan'\n");
     let listener = UnixListener::bind(dir.ubus_socket()).unwrap();
-    let mut child = Command::new("ip")
-        .args(["netns", "exec", &pair.a, env!("CARGO_BIN_EXE_ndpresponder")])
-        .args(["-f", "-c", dir.arg(), "-s"])
-        .arg(dir.ubus_socket())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = line_channel(child.stderr.take().unwrap());
-    let mut d = Daemon {
-        child,
-        lines,
-        log: Vec::new(),
-        _dir: dir,
-    };
+    let mut in_a = Command::new("ip");
+    in_a.args(["netns", "exec", &pair.a, env!("CARGO_BIN_EXE_ndpresponder")]);
+    let mut d = Daemon::spawn(in_a, dir);
     let old = recorded_dump();
     let new = renumbered(&old);
     let mut s = connect(&listener, Netifd::Answers(&old));
@@ -440,21 +433,10 @@ fn lab_real_netifd_renumbering_moves_the_answers() {
             .spawn()
             .unwrap(),
     );
-    let mut daemon = in_a(std::path::Path::new(env!("CARGO_BIN_EXE_ndpresponder")))
-        .args(["-f", "-c", dir.arg(), "-s"])
-        .arg(&sock)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = line_channel(daemon.stderr.take().unwrap());
-    let mut d = Daemon {
-        child: daemon,
-        lines,
-        log: Vec::new(),
-        _dir: dir,
-    };
+    let mut d = Daemon::spawn(
+        in_a(std::path::Path::new(env!("CARGO_BIN_EXE_ndpresponder"))),
+        dir,
+    );
     let ubus_call = |object: &str, method: &str| -> String {
         let out = Command::new("timeout")
             .arg(COMMAND_TIMEOUT)
