@@ -354,13 +354,10 @@ impl Uplink {
             }
             // At most one answer per received frame, so a batch of answers always fits.
             if !tx.is_empty() {
-                let queued = tx.len();
-                let sent = sock.send_batch(&mut tx).unwrap_or_else(|e| {
-                    log_debug!("device={device}: {e}");
-                    0
-                });
-                self.responder.sent(sent as u64);
-                self.responder.send_failed((queued - sent) as u64);
+                let queued = tx.len() as u64;
+                let sent = send(sock, &mut tx, &device);
+                self.responder.sent(sent);
+                self.responder.send_failed(queued - sent);
             }
             if received < BATCH {
                 break;
