@@ -290,20 +290,17 @@ pub fn parse<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<Command, Usa
         let uplinks = devices
             .into_iter()
             .map(|device| UplinkConfig {
-                name: device.clone(),
-                device,
-                interface: None,
                 prefixes: prefixes.clone(),
                 excludes: excludes.clone(),
                 downstreams: downstreams.clone(),
                 hosts,
                 announce,
-                prefix_from: Vec::new(),
                 source,
                 router,
                 override_flag,
                 rate_limit,
                 source_rate_limit,
+                ..UplinkConfig::new(device.clone(), device)
             })
             .collect::<Vec<_>>();
         if !prefixes.is_empty()

@@ -106,6 +106,27 @@ pub enum LogLevel {
 }
 
 impl UplinkConfig {
+    /// Uplink `name` on `device` with every other option at its default (`schema`): no
+    /// interface, ranges, excludes, downstreams or `prefix_from`; hosts by origin.
+    pub fn new(name: impl Into<String>, device: impl Into<String>) -> UplinkConfig {
+        UplinkConfig {
+            name: name.into(),
+            device: device.into(),
+            interface: None,
+            prefixes: Vec::new(),
+            excludes: Vec::new(),
+            downstreams: Vec::new(),
+            hosts: None,
+            announce: schema::ANNOUNCE,
+            prefix_from: Vec::new(),
+            source: schema::SOURCE,
+            router: schema::ROUTER,
+            override_flag: schema::OVERRIDE,
+            rate_limit: schema::rate_limit(schema::RATE_LIMIT),
+            source_rate_limit: schema::rate_limit(schema::SOURCE_RATE_LIMIT),
+        }
+    }
+
     /// The hosts policy for a range of `origin`.
     pub fn hosts_for(&self, origin: RangeOrigin) -> HostsMode {
         self.hosts.unwrap_or(origin.default_hosts())

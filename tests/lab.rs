@@ -8,6 +8,8 @@
 mod common;
 
 use common::{Lab, Na, RouterMode, CT_ADDR, OUT_OF_RANGE, ROUTER_MAC, SERVER_MAC};
+use ndpresponder::core::responder::DropReason;
+use ndpresponder::wire::Invalid;
 use std::time::Duration;
 
 /// Generates `case::link_local` and `case::global` for each `fn case(mode: RouterMode)`:
@@ -115,21 +117,17 @@ fn dad_probe_answered_to_all_nodes(mode: RouterMode) {
 }
 
 /// Each `tests/lab/ndp.py` variant that breaks one validity rule, named like the counter
-/// it must bump.
-const INVALID_VARIANTS: [&str; 12] = [
-    "hop_limit",
-    "checksum",
-    "code",
-    "icmp_length",
-    "multicast_target",
-    "option_length",
-    "dad_source_lladdr",
-    "dad_destination",
-    "multicast_source",
-    "fragment",
-    "truncated",
-    "own_mac",
-];
+/// it must bump: every counted NS check of the crate's table of reasons (all of
+/// `Invalid::NS` but `OtherType`), so a check added there needs its variant in ndp.py, and
+/// the two policy drops a crafted frame provokes alone.
+fn invalid_variants() -> Vec<&'static str> {
+    Invalid::NS
+        .iter()
+        .filter_map(|check| check.counted())
+        .chain([DropReason::MulticastSource, DropReason::OwnMac])
+        .map(DropReason::as_str)
+        .collect()
+}
 
 fn invalid_ns_dropped_and_counted(mode: RouterMode) {
     let lab = Lab::new(mode);
@@ -137,14 +135,15 @@ fn invalid_ns_dropped_and_counted(mode: RouterMode) {
     let before = responder.counters();
     // Long enough for all sends; stopped explicitly once they are done.
     let capture = lab.capture(Duration::from_secs(60), None);
-    for (i, variant) in INVALID_VARIANTS.iter().enumerate() {
+    let variants = invalid_variants();
+    for (i, variant) in variants.iter().enumerate() {
         // A target of its own per variant (in range), so an answer would say which it was.
         lab.send_ns(variant, &format!("2001:db8:1:2::1:{:x}", 0x10 + i));
     }
     let nas = capture.finish_after(Duration::from_secs(1));
     assert!(nas.is_empty(), "invalid NS got answers: {nas:#?}");
     let after = responder.counters();
-    for variant in INVALID_VARIANTS {
+    for variant in variants {
         assert_eq!(
             after.get(variant) - before.get(variant),
             1,

@@ -13,7 +13,8 @@ use common::fake_ubusd::{
     netifd_gone, notify_netifd, read_dump_call, serve_dump, AddObject, Netifd, Session, ATTR_DATA,
     DATA,
 };
-use common::process::{cpu_time, line_channel, require, Probe, COMMAND_TIMEOUT};
+use common::netns_pair::NetnsPair;
+use common::process::{cpu_time, line_channel, require, COMMAND_TIMEOUT};
 use common::ConfigDir;
 use std::os::unix::net::UnixListener;
 use std::process::{Child, Command, Stdio};
@@ -69,11 +70,36 @@ struct Daemon {
 }
 
 impl Daemon {
+    /// Runs `command` (the daemon's binary, possibly behind `ip netns exec`) in the
+    /// foreground on `dir`'s configuration and bus socket, its log read line by line.
+    fn spawn(mut command: Command, dir: ConfigDir) -> Daemon {
+        let mut child = command
+            .args(["-f", "-c", dir.arg(), "-s"])
+            .arg(dir.ubus_socket())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = line_channel(child.stderr.take().unwrap());
+        Daemon {
+            child,
+            lines,
+            log: Vec::new(),
+            _dir: dir,
+        }
+    }
+
     fn log(&mut self) -> &[String] {
         while let Ok(l) = self.lines.try_recv() {
             self.log.push(l);
         }
         &self.log
+    }
+
+    /// How many log lines so far contain `needle`.
+    fn count(&mut self, needle: &str) -> usize {
+        self.log().iter().filter(|l| l.contains(needle)).count()
     }
 }
 
@@ -96,21 +122,7 @@ fn start(name: &str) -> (Daemon, UnixListener) {
          \tlist exclude '2001:db8:1:200::1'\n"
     ));
     let listener = UnixListener::bind(dir.ubus_socket()).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ndpresponder"))
-        .args(["-f", "-c", dir.arg(), "-s"])
-        .arg(dir.ubus_socket())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = line_channel(child.stderr.take().unwrap());
-    let daemon = Daemon {
-        child,
-        lines,
-        log: Vec::new(),
-        _dir: dir,
-    };
+    let daemon = Daemon::spawn(Command::new(env!("CARGO_BIN_EXE_ndpresponder")), dir);
     (daemon, listener)
 }
 
@@ -201,11 +213,7 @@ fn prefix_from_follows_a_renumbering_and_netifd_restarts() {
     let json = status(&mut s, 18);
     assert!(json.contains("2001:db8:1:100::/64"), "{json}");
     assert!(json.contains("\"state\": \"subscribed\""), "{json}");
-    let moves = d
-        .log()
-        .iter()
-        .filter(|l| l.contains("netifd interface lan: prefixes"))
-        .count();
+    let moves = d.count("netifd interface lan: prefixes");
     assert_eq!(moves, 4, "100, 200, none, 100: {:#?}", d.log());
 }
 
@@ -222,11 +230,7 @@ fn netifd_absent_at_start_is_logged_once_and_found_when_it_appears() {
     netifd_back(&mut s, &recorded_dump());
     let json = status(&mut s, 11);
     assert!(json.contains("2001:db8:1:100::/64"), "{json}");
-    let absent = d
-        .log()
-        .iter()
-        .filter(|l| l.contains("network.interface is not on ubus"))
-        .count();
+    let absent = d.count("network.interface is not on ubus");
     assert_eq!(absent, 1, "{:#?}", d.log());
     // Waiting for netifd costs nothing: no timer, no retry loop.
     let before = cpu_time(d.child.id());
@@ -268,34 +272,8 @@ fn an_unanswered_dump_is_retried_with_backoff() {
     let json = status(&mut s, 11);
     assert!(json.contains("2001:db8:1:100::/64"), "{json}");
     assert!(json.contains("\"dumps\": 1"), "{json}");
-    let warned = d
-        .log()
-        .iter()
-        .filter(|l| l.contains("did not answer dump"))
-        .count();
+    let warned = d.count("did not answer dump");
     assert_eq!(warned, 1, "{:#?}", d.log());
-}
-
-fn sh(cmd: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", cmd])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// Two namespaces joined by a veth pair, deleted on drop.
-struct NetnsPair {
-    a: String,
-    b: String,
-}
-
-impl Drop for NetnsPair {
-    fn drop(&mut self) {
-        sh(&format!("ip netns del {}", self.a));
-        sh(&format!("ip netns del {}", self.b));
-    }
 }
 
 /// The daemon armed on wan0 in one namespace with `prefix_from 'lan'`; the upstream
@@ -305,50 +283,14 @@ impl Drop for NetnsPair {
 #[ignore = "needs root and network namespaces; run by scripts/test.sh"]
 fn lab_answers_move_with_one_renumbering() {
     require("ndisc6", "ndisc6");
-    let id = std::process::id();
-    let pair = NetnsPair {
-        a: format!("ndpr-nf-srv-{id}"),
-        b: format!("ndpr-nf-rtr-{id}"),
-    };
-    for cmd in [
-        format!("ip netns add {}", pair.a),
-        format!("ip netns add {}", pair.b),
-        format!(
-            "ip link add wan0 netns {} type veth peer name up0 netns {}",
-            pair.a, pair.b
-        ),
-        format!(
-            "ip netns exec {} sysctl -qw net.ipv6.conf.wan0.accept_dad=0",
-            pair.a
-        ),
-        format!(
-            "ip netns exec {} sysctl -qw net.ipv6.conf.up0.accept_dad=0",
-            pair.b
-        ),
-        format!("ip -n {} link set wan0 up", pair.a),
-        format!("ip -n {} link set up0 up", pair.b),
-    ] {
-        assert!(sh(&cmd), "{cmd}");
-    }
+    let pair = NetnsPair::new("nf");
+    pair.up_without_dad();
     let dir = ConfigDir::new("netifd-lab");
     dir.write("config uplink 'wan'\n\toption device 'wan0'\n\tlist prefix_from 'lan'\n");
     let listener = UnixListener::bind(dir.ubus_socket()).unwrap();
-    let mut child = Command::new("ip")
-        .args(["netns", "exec", &pair.a, env!("CARGO_BIN_EXE_ndpresponder")])
-        .args(["-f", "-c", dir.arg(), "-s"])
-        .arg(dir.ubus_socket())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = line_channel(child.stderr.take().unwrap());
-    let mut d = Daemon {
-        child,
-        lines,
-        log: Vec::new(),
-        _dir: dir,
-    };
+    let mut in_a = Command::new("ip");
+    in_a.args(["netns", "exec", &pair.a, env!("CARGO_BIN_EXE_ndpresponder")]);
+    let mut d = Daemon::spawn(in_a, dir);
     let old = recorded_dump();
     let new = renumbered(&old);
     let mut s = connect(&listener, Netifd::Answers(&old));
@@ -361,38 +303,8 @@ fn lab_answers_move_with_one_renumbering() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let has_ll = format!(
-        "ip -n {} -6 addr show dev up0 scope link | grep -q inet6",
-        pair.b
-    );
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !sh(&has_ll) {
-        assert!(
-            Instant::now() < deadline,
-            "up0 never got a link-local address"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let ndisc = |target: &str| {
-        Probe::Ndisc6
-            .run(Command::new("timeout").args([
-                COMMAND_TIMEOUT,
-                "ip",
-                "netns",
-                "exec",
-                &pair.b,
-                "ndisc6",
-                "-q",
-                "-n",
-                "-r",
-                "1",
-                "-w",
-                "500",
-                target,
-                "up0",
-            ]))
-            .is_some()
-    };
+    pair.wait_link_local();
+    let ndisc = |target: &str| pair.ndisc_answered(target, 1, 500);
     assert!(ndisc("2001:db8:1:100::5"), "lan's /64 not answered");
     assert!(
         !ndisc("2001:db8:1:200::5"),
@@ -451,18 +363,8 @@ fn lab_real_netifd_renumbering_moves_the_answers() {
         return;
     }
     require("ndisc6", "ndisc6");
-    let id = std::process::id();
-    let pair = NetnsPair {
-        a: format!("ndpr-rn-srv-{id}"),
-        b: format!("ndpr-rn-rtr-{id}"),
-    };
-    for cmd in [
-        format!("ip netns add {}", pair.a),
-        format!("ip netns add {}", pair.b),
-        format!(
-            "ip link add wan0 netns {} type veth peer name up0 netns {}",
-            pair.a, pair.b
-        ),
+    let pair = NetnsPair::new("rn");
+    pair.run(&[
         format!(
             "ip -n {} link add lan0 type veth peer name lan0-peer",
             pair.a
@@ -480,9 +382,7 @@ fn lab_real_netifd_renumbering_moves_the_answers() {
             pair.b
         ),
         format!("ip -n {} link set up0 up", pair.b),
-    ] {
-        assert!(sh(&cmd), "{cmd}");
-    }
+    ]);
     let dir = ConfigDir::new("real-netifd");
     let etc = dir.path.join("etc");
     std::fs::create_dir_all(dir.path.join("lib-netifd")).unwrap();
@@ -533,21 +433,10 @@ fn lab_real_netifd_renumbering_moves_the_answers() {
             .spawn()
             .unwrap(),
     );
-    let mut daemon = in_a(std::path::Path::new(env!("CARGO_BIN_EXE_ndpresponder")))
-        .args(["-f", "-c", dir.arg(), "-s"])
-        .arg(&sock)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = line_channel(daemon.stderr.take().unwrap());
-    let mut d = Daemon {
-        child: daemon,
-        lines,
-        log: Vec::new(),
-        _dir: dir,
-    };
+    let mut d = Daemon::spawn(
+        in_a(std::path::Path::new(env!("CARGO_BIN_EXE_ndpresponder"))),
+        dir,
+    );
     let ubus_call = |object: &str, method: &str| -> String {
         let out = Command::new("timeout")
             .arg(COMMAND_TIMEOUT)
@@ -582,38 +471,8 @@ fn lab_real_netifd_renumbering_moves_the_answers() {
             "\"interface\": \"lan\"",
         ],
     );
-    let has_ll = format!(
-        "ip -n {} -6 addr show dev up0 scope link | grep -q inet6",
-        pair.b
-    );
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !sh(&has_ll) {
-        assert!(
-            Instant::now() < deadline,
-            "up0 never got a link-local address"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let ndisc = |target: &str| {
-        Probe::Ndisc6
-            .run(Command::new("timeout").args([
-                COMMAND_TIMEOUT,
-                "ip",
-                "netns",
-                "exec",
-                &pair.b,
-                "ndisc6",
-                "-q",
-                "-n",
-                "-r",
-                "3",
-                "-w",
-                "300",
-                target,
-                "up0",
-            ]))
-            .is_some()
-    };
+    pair.wait_link_local();
+    let ndisc = |target: &str| pair.ndisc_answered(target, 3, 300);
     assert!(ndisc("2001:db8:1:100::5"), "lan's /64 not answered");
     assert!(
         !ndisc("2001:db8:1:200::5"),

@@ -102,18 +102,11 @@ fn handling_a_frame_never_allocates() {
 fn run(facts: &InterfaceFacts<'_>, prefixes: Vec<ipnet::Ipv6Net>, downstreams: Vec<String>) {
     let routed = !downstreams.is_empty();
     let cfg = UplinkConfig {
-        name: "wan".into(),
-        device: "eth0".into(),
-        interface: None,
         prefixes,
         excludes: vec!["2001:db8:1:2::1:0/112".parse().unwrap()],
         downstreams,
         hosts: routed.then_some(HostsMode::Known),
-        announce: false,
-        prefix_from: Vec::new(),
         source: SourcePolicy::Auto,
-        router: true,
-        override_flag: false,
         rate_limit: RateLimit {
             rate: 5000,
             burst: 5000,
@@ -122,6 +115,7 @@ fn run(facts: &InterfaceFacts<'_>, prefixes: Vec<ipnet::Ipv6Net>, downstreams: V
             rate: 50,
             burst: 50,
         },
+        ..UplinkConfig::new("wan", "eth0")
     };
     // Frames prepared up front: valid, excluded, out of range, and a corrupted checksum,
     // from 1000 different sources.

@@ -13,7 +13,8 @@ use common::fake_ubusd::{
     accept, blobmsg_int32, blobmsg_string, call, call_raw, handshake, register, register_within,
     send_unanswered, AddObject, ACL_REFUSAL,
 };
-use common::process::{cpu_time, line_channel, Probe, COMMAND_TIMEOUT};
+use common::netns_pair::NetnsPair;
+use common::process::{cpu_time, line_channel};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -492,63 +493,16 @@ fn missing_ubusd_sets_no_timer_and_is_noticed_when_it_appears() {
     assert_eq!(call(&mut s, 1, "status", &[]).0, 0);
 }
 
-/// Runs `cmd` and returns whether it succeeded (for namespace plumbing).
-fn sh(cmd: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", cmd])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// Two namespaces joined by a veth pair, deleted on drop.
-struct NetnsPair {
-    a: String,
-    b: String,
-}
-
-impl Drop for NetnsPair {
-    fn drop(&mut self) {
-        sh(&format!("ip netns del {}", self.a));
-        sh(&format!("ip netns del {}", self.b));
-    }
-}
-
 #[test]
 #[ignore = "needs root and network namespaces; run by scripts/test.sh"]
 fn status_of_an_armed_uplink_counts_real_traffic() {
-    let id = std::process::id();
-    let pair = NetnsPair {
-        a: format!("ndpr-st-srv-{id}"),
-        b: format!("ndpr-st-rtr-{id}"),
-    };
-    for cmd in [
-        format!("ip netns add {}", pair.a),
-        format!("ip netns add {}", pair.b),
-        format!(
-            "ip link add wan0 netns {} type veth peer name up0 netns {}",
-            pair.a, pair.b
-        ),
-        // No DAD: link-local addresses are usable at once (ndisc6 needs a source).
-        format!(
-            "ip netns exec {} sysctl -qw net.ipv6.conf.wan0.accept_dad=0",
-            pair.a
-        ),
-        format!(
-            "ip netns exec {} sysctl -qw net.ipv6.conf.up0.accept_dad=0",
-            pair.b
-        ),
-        format!("ip -n {} link set wan0 up", pair.a),
-        format!("ip -n {} link set up0 up", pair.b),
-        format!(
-            "ip -n {} addr add 2001:db8:1:2::100/64 dev wan0 nodad",
-            pair.a
-        ),
-    ] {
-        assert!(sh(&cmd), "{cmd}");
-    }
-    let dir = std::env::temp_dir().join(format!("ndpr-armed-{id}"));
+    let pair = NetnsPair::new("st");
+    pair.up_without_dad();
+    pair.run(&[format!(
+        "ip -n {} addr add 2001:db8:1:2::100/64 dev wan0 nodad",
+        pair.a
+    )]);
+    let dir = std::env::temp_dir().join(format!("ndpr-armed-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("run")).unwrap();
     let sock = dir.join("run/ubus.sock");
@@ -571,42 +525,8 @@ fn status_of_an_armed_uplink_counts_real_traffic() {
         assert!(Instant::now() < deadline, "uplink never armed");
         std::thread::sleep(Duration::from_millis(50));
     }
-    // addrconf gives up0 its link-local address once the carrier is up (asynchronously);
-    // ndisc6 needs it as its source.
-    let has_ll = format!(
-        "ip -n {} -6 addr show dev up0 scope link | grep -q inet6",
-        pair.b
-    );
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !sh(&has_ll) {
-        assert!(
-            Instant::now() < deadline,
-            "up0 never got a link-local address"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    // Whether an NA came; a failure to run ndisc6 fails the test rather than reading as
-    // "not answered".
-    let ndisc = |target: &str| {
-        Probe::Ndisc6
-            .run(Command::new("timeout").args([
-                COMMAND_TIMEOUT,
-                "ip",
-                "netns",
-                "exec",
-                &pair.b,
-                "ndisc6",
-                "-q",
-                "-n",
-                "-r",
-                "1",
-                "-w",
-                "500",
-                target,
-                "up0",
-            ]))
-            .is_some()
-    };
+    pair.wait_link_local();
+    let ndisc = |target: &str| pair.ndisc_answered(target, 1, 500);
     assert!(ndisc("2001:db8:1:2::1:5"), "in-range address not answered");
     assert!(!ndisc("2001:db8:1:2::2:5"), "out-of-range address answered");
     assert!(!ndisc("2001:db8:1:2::1:1"), "excluded address answered");

@@ -31,23 +31,14 @@ const MANY: RateLimit = RateLimit {
 /// two bound the answers so that a second identical NS shows which bucket holds.
 fn uplinks() -> [(UplinkConfig, Option<DropReason>); 3] {
     let base = UplinkConfig {
-        name: "wan".into(),
-        device: "eth0".into(),
-        interface: None,
         prefixes: ["2001:db8::/64", "fd00::/8", "2001:db8::8000/113"]
             .iter()
             .map(|p| p.parse().expect("valid test prefix"))
             .collect(),
         excludes: vec!["2001:db8::ff00/120".parse().expect("valid test prefix")],
-        downstreams: Vec::new(),
-        hosts: None,
-        announce: false,
-        prefix_from: Vec::new(),
-        source: SourcePolicy::Target,
-        router: true,
-        override_flag: false,
         rate_limit: MANY,
         source_rate_limit: ONE,
+        ..UplinkConfig::new("wan", "eth0")
     };
     let link_local = UplinkConfig {
         source: SourcePolicy::LinkLocal,

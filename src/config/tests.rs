@@ -297,20 +297,15 @@ fn defaults_and_every_setting_are_read() {
     assert_eq!(
         wan,
         &UplinkConfig {
-            name: "wan".to_string(),
-            device: "eth0".to_string(),
             interface: Some("wan6".to_string()),
             prefixes: vec![net("2001:db8:1::/64"), net("2001:db8:2::5/128")],
             excludes: vec![net("2001:db8:1::1/128")],
-            downstreams: Vec::new(),
-            hosts: None,
-            announce: false,
-            prefix_from: Vec::new(),
             source: SourcePolicy::LinkLocal,
             router: false,
             override_flag: true,
             rate_limit: RateLimit { rate: 0, burst: 0 },
             source_rate_limit: RateLimit { rate: 7, burst: 7 },
+            ..UplinkConfig::new("wan", "eth0")
         }
     );
     let anon = &c.uplinks[1];

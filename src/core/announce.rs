@@ -122,20 +122,12 @@ mod tests {
 
     fn cfg() -> UplinkConfig {
         UplinkConfig {
-            name: "wan".into(),
-            device: "eth0".into(),
-            interface: None,
-            prefixes: Vec::new(),
-            excludes: Vec::new(),
             downstreams: vec!["docker0".into()],
-            hosts: None,
             announce: true,
-            prefix_from: Vec::new(),
-            source: SourcePolicy::Target,
-            router: true,
             override_flag: true,
             rate_limit: RateLimit { rate: 0, burst: 0 },
             source_rate_limit: RateLimit { rate: 0, burst: 0 },
+            ..UplinkConfig::new("wan", "eth0")
         }
     }
 

@@ -175,7 +175,7 @@ pub fn lookup(cfg: &UplinkConfig, view: Option<&FollowView<'_>>, target: &Ipv6Ad
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{RateLimit, SourcePolicy};
+    use crate::config::RateLimit;
     use crate::state::routes::{Nexthop, RouteChange};
     use crate::state::rtnl::{IfName, RtnlEvent};
 
@@ -194,20 +194,13 @@ mod tests {
 
     fn cfg(prefixes: &[&str], hosts: Option<HostsMode>) -> UplinkConfig {
         UplinkConfig {
-            name: "wan".into(),
-            device: "wan".into(),
-            interface: None,
             prefixes: prefixes.iter().map(|p| net(p)).collect(),
             excludes: vec![net("2001:db8:0:10::ff/128")],
             downstreams: vec!["br-lan".into(), "docker0".into()],
             hosts,
-            announce: false,
-            prefix_from: Vec::new(),
-            source: SourcePolicy::Target,
-            router: true,
-            override_flag: false,
             rate_limit: RateLimit { rate: 0, burst: 0 },
             source_rate_limit: RateLimit { rate: 0, burst: 0 },
+            ..UplinkConfig::new("wan", "wan")
         }
     }
 

@@ -326,20 +326,11 @@ mod tests {
 
     fn uplink() -> UplinkConfig {
         UplinkConfig {
-            name: "wan".into(),
-            device: "eth0".into(),
-            interface: None,
             prefixes: vec!["2001:db8:1:2::1:0/112".parse().unwrap()],
             excludes: vec!["2001:db8:1:2::1:ff/128".parse().unwrap()],
-            downstreams: Vec::new(),
-            hosts: None,
-            announce: false,
-            prefix_from: Vec::new(),
-            source: SourcePolicy::Target,
-            router: true,
-            override_flag: false,
             rate_limit: RateLimit { rate: 0, burst: 0 },
             source_rate_limit: RateLimit { rate: 0, burst: 0 },
+            ..UplinkConfig::new("wan", "eth0")
         }
     }
 

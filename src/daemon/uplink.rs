@@ -280,14 +280,11 @@ impl Uplink {
         verbose: bool,
         now_ns: u64,
     ) {
-        let Some(sock) = self.socket.as_ref() else {
-            return;
-        };
-        let Some(facts) = interface_facts(
+        let Some((sock, facts)) = armed_facts(
+            self.socket.as_ref(),
             self.responder.config(),
             &self.downstreams,
             kernel,
-            sock.ifindex(),
         ) else {
             return;
         };
@@ -357,13 +354,10 @@ impl Uplink {
             }
             // At most one answer per received frame, so a batch of answers always fits.
             if !tx.is_empty() {
-                let queued = tx.len();
-                let sent = sock.send_batch(&mut tx).unwrap_or_else(|e| {
-                    log_debug!("device={device}: {e}");
-                    0
-                });
-                self.responder.sent(sent as u64);
-                self.responder.send_failed((queued - sent) as u64);
+                let queued = tx.len() as u64;
+                let sent = send(sock, &mut tx, &device);
+                self.responder.sent(sent);
+                self.responder.send_failed(queued - sent);
             }
             if received < BATCH {
                 break;
@@ -385,14 +379,11 @@ impl Uplink {
                 return;
             }
         }
-        let Some(sock) = self.socket.as_ref() else {
-            return;
-        };
-        let Some(facts) = interface_facts(
+        let Some((sock, facts)) = armed_facts(
+            self.socket.as_ref(),
             self.responder.config(),
             &self.downstreams,
             kernel,
-            sock.ifindex(),
         ) else {
             return;
         };
@@ -472,22 +463,25 @@ fn send<const FRAME: usize>(
     }) as u64
 }
 
-/// What the core needs about uplink device `ifindex`: its MAC and addresses, and the
-/// routes and neighbours when it has downstreams; none while the device is unknown or has
-/// no MAC.
-fn interface_facts<'a>(
+/// The uplink's packet socket and what the core needs about its device: the MAC and
+/// addresses, and the routes and neighbours when it has downstreams; none while the uplink
+/// has no socket (not armed), or its device is unknown or has no MAC.
+fn armed_facts<'s, 'a>(
+    socket: Option<&'s PacketSocket>,
     cfg: &UplinkConfig,
     downstreams: &'a [u32],
     kernel: &Kernel<'a>,
-    ifindex: u32,
-) -> Option<InterfaceFacts<'a>> {
+) -> Option<(&'s PacketSocket, InterfaceFacts<'a>)> {
+    let sock = socket?;
+    let ifindex = sock.ifindex();
     let link = kernel.links.get(ifindex)?;
-    Some(InterfaceFacts {
+    let facts = InterfaceFacts {
         mac: link.mac?,
         link_local: link.link_local(),
         addresses: &link.addresses,
         follow: follow_view(cfg, downstreams, kernel, ifindex),
-    })
+    };
+    Some((sock, facts))
 }
 
 /// The view of routes and neighbours the core decides on for an uplink configured as `cfg`

@@ -2,7 +2,8 @@
 //! `topology` (the namespaces of `scripts/lab-net.sh` and commands run in them), `daemon`
 //! (the daemon under test), `downstream` (bridges and host namespaces behind the server),
 //! `probes` (ndisc6 and the scapy NS sender / NA capture),
-//! `load` (the ndpload generator), `config_dir` (UCI directories), `process` (bounded
+//! `load` (the ndpload generator), `netns_pair` (two namespaces and a veth, for tests that
+//! start the daemon by hand), `config_dir` (UCI directories), `process` (bounded
 //! commands, and probes whose silence counts only if they ran), and `fake_ubusd`, the
 //! hand-built ubusd side of the bus tests.
 //!
@@ -16,6 +17,7 @@ pub mod daemon;
 pub mod downstream;
 pub mod fake_ubusd;
 pub mod load;
+pub mod netns_pair;
 pub mod probes;
 pub mod process;
 pub mod topology;
