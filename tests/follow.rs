@@ -377,7 +377,7 @@ fn known_hosts_only_and_status_says_where_ranges_come_from() {
         "\"answers\": false",
         "no neighbour entry",
         "\"origin\": \"route\"",
-        "\"device\": \"docker0\"",
+        "\"route_device\": \"docker0\"",
         "\"hosts\": \"known\"",
     ] {
         assert!(
