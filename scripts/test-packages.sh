@@ -128,6 +128,20 @@ acl_reload_on_live_system() {
 	return "$ok"
 }
 
+# unpack_ipk IPK NAME WORK: checks the outer layers every .ipk shares (gzip, exactly
+# debian-binary/control/data, format 2.0) and unpacks control and data under WORK.
+unpack_ipk() {
+	local ipk=$1 name=$2 work=$3
+	check "$name: outer file is gzip" [ "$(od -An -tx1 -N2 "$ipk" | tr -d ' ')" = 1f8b ]
+	check "$name: outer tar holds exactly debian-binary, data, control" \
+		[ "$(tar -tzf "$ipk" | sort | tr '\n' ' ')" = "./control.tar.gz ./data.tar.gz ./debian-binary " ]
+	tar -xzf "$ipk" -C "$work" || return
+	check "$name: debian-binary is 2.0" [ "$(cat "$work/debian-binary")" = 2.0 ]
+	mkdir "$work/control" "$work/data"
+	tar -xzf "$work/control.tar.gz" -C "$work/control"
+	tar -xzf "$work/data.tar.gz" -C "$work/data"
+}
+
 test_ipk() {
 	local ipk=$1 name arch work control data version
 	name=$(basename "$ipk" .ipk)
@@ -136,15 +150,7 @@ test_ipk() {
 	work=$(mktemp -d)
 	echo "== $name"
 
-	check "$name: outer file is gzip" [ "$(od -An -tx1 -N2 "$ipk" | tr -d ' ')" = 1f8b ]
-	check "$name: outer tar holds exactly debian-binary, data, control" \
-		[ "$(tar -tzf "$ipk" | sort | tr '\n' ' ')" = "./control.tar.gz ./data.tar.gz ./debian-binary " ]
-	tar -xzf "$ipk" -C "$work" || return
-	check "$name: debian-binary is 2.0" [ "$(cat "$work/debian-binary")" = 2.0 ]
-
-	mkdir "$work/control" "$work/data"
-	tar -xzf "$work/control.tar.gz" -C "$work/control"
-	tar -xzf "$work/data.tar.gz" -C "$work/data"
+	unpack_ipk "$ipk" "$name" "$work" || return
 	control="$work/control/control"
 	data="$work/data"
 
@@ -209,14 +215,7 @@ test_luci_ipk() {
 	work=$(mktemp -d)
 	echo "== $name"
 
-	check "$name: outer file is gzip" [ "$(od -An -tx1 -N2 "$ipk" | tr -d ' ')" = 1f8b ]
-	check "$name: outer tar holds exactly debian-binary, data, control" \
-		[ "$(tar -tzf "$ipk" | sort | tr '\n' ' ')" = "./control.tar.gz ./data.tar.gz ./debian-binary " ]
-	tar -xzf "$ipk" -C "$work" || return
-	check "$name: debian-binary is 2.0" [ "$(cat "$work/debian-binary")" = 2.0 ]
-	mkdir "$work/control" "$work/data"
-	tar -xzf "$work/control.tar.gz" -C "$work/control"
-	tar -xzf "$work/data.tar.gz" -C "$work/data"
+	unpack_ipk "$ipk" "$name" "$work" || return
 	control="$work/control/control"
 	data="$work/data"
 
