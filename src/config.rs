@@ -37,19 +37,33 @@ pub enum HostsMode {
 pub enum RangeOrigin {
     /// A configured `prefix`.
     Static,
+    /// A current prefix of a `prefix_from` interface, as netifd reports it.
+    Netifd,
     /// A route of the main table through a downstream device.
     Route,
 }
 
 impl RangeOrigin {
     /// The policy when `hosts` is not set: static prefixes were chosen by the user, often
-    /// narrow, and answered whole as before; a route may cover a whole /64.
+    /// narrow, and answered whole as before; a delegated or routed range is usually a
+    /// whole /64 or wider, and answering for all of it lets anyone fill the upstream
+    /// router's neighbour cache.
     pub fn default_hosts(self) -> HostsMode {
         match self {
             RangeOrigin::Static => HostsMode::Any,
-            RangeOrigin::Route => HostsMode::Known,
+            RangeOrigin::Netifd | RangeOrigin::Route => HostsMode::Known,
         }
     }
+}
+
+/// What netifd currently gives an uplink through its `prefix_from` interfaces.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NetifdRanges {
+    /// The interfaces' prefixes (assignments and received prefixes).
+    pub prefixes: Vec<Ipv6Net>,
+    /// The devices the hosts of those prefixes are on: where `known` and `probe` look for
+    /// them, as they look on the downstream devices for routed ranges.
+    pub devices: Vec<String>,
 }
 
 /// Token bucket parameters; `rate == 0` disables the limit.
@@ -70,8 +84,7 @@ pub struct UplinkConfig {
     pub device: String,
     /// Optional netifd logical interface (`wan`), used by the procd triggers.
     pub interface: Option<String>,
-    /// The ranges answered for: the static `prefix` list here; the daemon adds those of
-    /// the `prefix_from` interfaces as netifd reports them.
+    /// The static `prefix` list.
     pub prefixes: Vec<Ipv6Net>,
     pub excludes: Vec<Ipv6Net>,
     /// Devices behind this host (`br-lan`, `docker0`): a target whose route in the main
@@ -84,6 +97,9 @@ pub struct UplinkConfig {
     pub announce: bool,
     /// netifd interfaces whose current prefixes are answered for as well.
     pub prefix_from: Vec<String>,
+    /// Their current prefixes and host devices: filled in by the daemon as netifd reports
+    /// them, empty in a configuration as read.
+    pub netifd: NetifdRanges,
     pub source: SourcePolicy,
     /// NA Router flag (RFC 4861 section 4.4); default on.
     pub router: bool,
@@ -119,6 +135,7 @@ impl UplinkConfig {
             hosts: None,
             announce: schema::ANNOUNCE,
             prefix_from: Vec::new(),
+            netifd: NetifdRanges::default(),
             source: schema::SOURCE,
             router: schema::ROUTER,
             override_flag: schema::OVERRIDE,

@@ -178,8 +178,18 @@ fn prefix_from_follows_a_renumbering_and_netifd_restarts() {
         "{json}"
     );
     assert!(json.contains("\"state\": \"subscribed\""), "{json}");
+    // Its hosts are on lan's l3_device, and only known hosts are answered by default.
+    assert!(
+        json.contains("\"host_devices\": [\n\t\t\t\t\t\t\"lan0\"\n\t\t\t\t\t],\n\t\t\t\t\t\"hosts\": \"known\""),
+        "{json}"
+    );
+    assert!(json.contains("\"hosts_netifd\": \"known\""), "{json}");
     let why = explain(&mut s, 11, "2001:db8:1:100::5");
     assert!(why.contains("\"rule\": \"2001:db8:1:100::/64\""), "{why}");
+    assert!(
+        why.contains("unknown_host: hosts 'known', and no neighbour entry on the host devices"),
+        "{why}"
+    );
     assert!(
         why.contains("\"origin\": \"netifd\",\n\t\t\t\"interface\": \"lan\""),
         "{why}"
@@ -277,14 +287,28 @@ fn an_unanswered_dump_is_retried_with_backoff() {
 }
 
 /// The daemon armed on wan0 in one namespace with `prefix_from 'lan'`; the upstream
-/// router's side (up0) in the other solicits with ndisc6. After one renumbering the new
-/// /64 is answered and the old one no longer.
+/// router's side (up0) in the other solicits with ndisc6. lan0 (lan's l3_device in the
+/// dump) holds neighbour entries for ::5 in the old and the new /64, and none for ::6:
+/// under the default `known` policy only the hosts are answered. After one renumbering
+/// the new /64's host is answered and the old one's no longer.
 #[test]
 #[ignore = "needs root and network namespaces; run by scripts/test.sh"]
 fn lab_answers_move_with_one_renumbering() {
     require("ndisc6", "ndisc6");
     let pair = NetnsPair::new("nf");
     pair.up_without_dad();
+    let a = &pair.a;
+    pair.run(&[
+        format!("ip -n {a} link add lan0 type veth peer name lan0-peer"),
+        format!("ip -n {a} link set lan0 up"),
+        format!("ip -n {a} link set lan0-peer up"),
+        format!(
+            "ip -n {a} neigh add 2001:db8:1:100::5 lladdr 02:00:00:00:01:05 dev lan0 nud permanent"
+        ),
+        format!(
+            "ip -n {a} neigh add 2001:db8:1:200::5 lladdr 02:00:00:00:02:05 dev lan0 nud permanent"
+        ),
+    ]);
     let dir = ConfigDir::new("netifd-lab");
     dir.write("config uplink 'wan'\n\toption device 'wan0'\n\tlist prefix_from 'lan'\n");
     let listener = UnixListener::bind(dir.ubus_socket()).unwrap();
@@ -305,7 +329,11 @@ fn lab_answers_move_with_one_renumbering() {
     }
     pair.wait_link_local();
     let ndisc = |target: &str| pair.ndisc_answered(target, 1, 500);
-    assert!(ndisc("2001:db8:1:100::5"), "lan's /64 not answered");
+    assert!(ndisc("2001:db8:1:100::5"), "lan's host not answered");
+    assert!(
+        !ndisc("2001:db8:1:100::6"),
+        "an address without a host answered under hosts 'known'"
+    );
     assert!(
         !ndisc("2001:db8:1:200::5"),
         "a /64 netifd does not report answered"
@@ -323,6 +351,7 @@ fn lab_answers_move_with_one_renumbering() {
     assert!(!ndisc("2001:db8:1:100::5"), "the old /64 still answered");
     let json = status(&mut s, 3);
     assert!(json.contains("\"na_sent\": 2"), "{json}");
+    assert!(json.contains("\"unknown_host\": 1"), "{json}");
 }
 
 /// Children killed (and reaped) on drop, in reverse order of start.

@@ -81,6 +81,7 @@ fn handling_a_frame_never_allocates() {
     let follow = FollowView {
         uplink: UPLINK,
         downstreams: &downstreams,
+        host_devices: &downstreams,
         routes: &routes,
         hosts: &hosts,
         links: &links,

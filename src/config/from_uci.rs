@@ -2,7 +2,7 @@
 
 use super::schema::{self, Row, GLOBAL, GLOBAL_TYPE, UPLINK, UPLINK_TYPE};
 use super::values::{self, ParsedPrefix};
-use super::{Config, ConfigError, Diagnostic, HostsMode, Loaded, UplinkConfig};
+use super::{Config, ConfigError, Diagnostic, HostsMode, Loaded, NetifdRanges, UplinkConfig};
 use crate::uci::{self, Section, UciOption, Value};
 use ipnet::Ipv6Net;
 use std::io::Read;
@@ -295,13 +295,17 @@ impl<'r> SectionReport<'r, '_> {
         let hosts = match hosts {
             None => None,
             Some((line, value)) => match values::hosts_mode(&value) {
-                Ok(mode) if mode != HostsMode::Any && downstreams.is_empty() => {
+                Ok(mode)
+                    if mode != HostsMode::Any
+                        && downstreams.is_empty()
+                        && prefix_from.is_empty() =>
+                {
                     self.error(
                         line,
                         Some("hosts"),
                         format!(
-                            "'{value}' needs at least one 'downstream' device whose \
-                             neighbours count"
+                            "'{value}' needs a 'downstream' device or a 'prefix_from' \
+                             interface whose neighbours count"
                         ),
                     );
                     None
@@ -314,7 +318,7 @@ impl<'r> SectionReport<'r, '_> {
             },
         };
         let announce = self.parsed("announce", schema::ANNOUNCE, values::boolean);
-        if announce && downstreams.is_empty() {
+        if announce && downstreams.is_empty() && prefix_from.is_empty() {
             let line = self
                 .section
                 .option("announce")
@@ -322,7 +326,9 @@ impl<'r> SectionReport<'r, '_> {
             self.error(
                 line,
                 Some("announce"),
-                "needs at least one 'downstream' device whose hosts it announces".to_string(),
+                "needs a 'downstream' device or a 'prefix_from' interface whose hosts it \
+                 announces"
+                    .to_string(),
             );
         }
         // Excludes may also cut holes in the routed and netifd ranges, which are known only
@@ -345,6 +351,7 @@ impl<'r> SectionReport<'r, '_> {
             hosts,
             announce,
             prefix_from,
+            netifd: NetifdRanges::default(),
             source,
             router,
             override_flag,

@@ -125,7 +125,8 @@ pub const UPLINK: [Row; 14] = [
         help: "netifd interfaces ('lan', 'wan6') whose current prefixes are answered for \
                too: their ipv6-prefix-assignment entries (ip6assign, extendprefix) and \
                ipv6-prefix entries (a delegated prefix), followed over ubus as netifd \
-               changes them. Excludes apply to them as well.",
+               changes them. Their hosts are looked for on the devices netifd assigned the \
+               prefixes to. Excludes apply to them as well.",
         shown: Shown::Uplink(|u| names(&u.prefix_from)),
     },
     Row {
@@ -154,17 +155,18 @@ pub const UPLINK: [Row; 14] = [
         name: "hosts",
         kind: Kind::Hosts,
         help: "Which addresses of a range are answered for. any: all; known: hosts with a \
-               neighbour entry on a downstream device; probe: known, or found by probing \
-               the downstream device. known and probe need a 'downstream'.",
+               neighbour entry on a downstream device, or for a netifd prefix on the device \
+               netifd assigned it to (the interface's l3_device); probe: known, or found by \
+               probing. known and probe need a 'downstream' or a 'prefix_from'.",
         shown: Shown::Uplink(hosts),
     },
     Row {
         section: UPLINK_TYPE,
         name: "announce",
         kind: Kind::Bool(ANNOUNCE),
-        help: "Announce a host that appears on a downstream device in a range: an \
-               unsolicited NA on the uplink and an NS from it to the default router. Needs a \
-               'downstream'.",
+        help: "Announce a host that appears on a downstream device (or a prefix_from \
+               interface's device) in a range: an unsolicited NA on the uplink and an NS from \
+               it to the default router. Needs a 'downstream' or a 'prefix_from'.",
         shown: Shown::Uplink(|u| yes_no(u.announce)),
     },
     Row {
@@ -240,8 +242,9 @@ impl Kind {
             Kind::Device => "required".to_string(),
             Kind::Text | Kind::Prefixes | Kind::Devices | Kind::Interfaces => "none".to_string(),
             Kind::Hosts => format!(
-                "`{}` for prefixes, `{}` for routed ranges",
+                "`{}` for prefixes, `{}` for netifd prefixes, `{}` for routed ranges",
                 word_for(&HOSTS_MODES, &RangeOrigin::Static.default_hosts()),
+                word_for(&HOSTS_MODES, &RangeOrigin::Netifd.default_hosts()),
                 word_for(&HOSTS_MODES, &RangeOrigin::Route.default_hosts())
             ),
         }
@@ -278,8 +281,9 @@ pub fn hosts(u: &UplinkConfig) -> String {
     match u.hosts {
         Some(mode) => word_for(&HOSTS_MODES, &mode).to_string(),
         None => format!(
-            "{} (static), {} (routed)",
+            "{} (static), {} (netifd), {} (routed)",
             word_for(&HOSTS_MODES, &RangeOrigin::Static.default_hosts()),
+            word_for(&HOSTS_MODES, &RangeOrigin::Netifd.default_hosts()),
             word_for(&HOSTS_MODES, &RangeOrigin::Route.default_hosts())
         ),
     }

@@ -132,17 +132,22 @@ fn every_rule_reports_its_exact_location() {
         (
             "known hosts need a downstream",
             format!("{WAN}\toption hosts 'known'\n"),
-            &[(E, 4, Some("wan"), Some("hosts"), "needs at least one 'downstream'")],
+            &[(E, 4, Some("wan"), Some("hosts"), "needs a 'downstream' device or a 'prefix_from'")],
         ),
         (
             "announcing needs a downstream",
             format!("{WAN}\toption announce '1'\n"),
-            &[(E, 4, Some("wan"), Some("announce"), "needs at least one 'downstream'")],
+            &[(E, 4, Some("wan"), Some("announce"), "needs a 'downstream' device or a 'prefix_from'")],
         ),
         (
             "probing needs a downstream",
             format!("{WAN}\toption hosts 'probe'\n"),
-            &[(E, 4, Some("wan"), Some("hosts"), "'probe' needs at least one 'downstream'")],
+            &[(E, 4, Some("wan"), Some("hosts"), "'probe' needs a 'downstream' device")],
+        ),
+        (
+            "a prefix_from interface is enough for known hosts and announcing",
+            format!("{WAN}\tlist prefix_from 'lan'\n\toption hosts 'known'\n\toption announce '1'\n"),
+            &[],
         ),
         (
             "with downstreams, an exclude outside the prefixes is no warning",
@@ -391,7 +396,7 @@ fn render_shows_every_setting() {
         render(&c),
         "enabled: yes\nlog_level: info\nuplink wan:\n  device: eth0\n  interface: -\n\
          \x20 prefix: 2001:db8:1::/64\n  prefix_from: -\n  exclude: 2001:db8:1::1/128\n\
-         \x20 downstream: -\n  hosts: any (static), known (routed)\n  announce: no\n\
+         \x20 downstream: -\n  hosts: any (static), known (netifd), known (routed)\n  announce: no\n\
          \x20 source: target\n\
          \x20 router: yes\n  override: no\n  rate_limit: off\n\
          \x20 source_rate_limit: 1000/s burst 1000\n"

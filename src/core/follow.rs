@@ -1,6 +1,6 @@
-//! Which range, if any, makes a target ours to answer: a configured prefix, or the route the
-//! kernel would use for it when that route leaves through a downstream device; and then
-//! whether the hosts policy lets it through. Pure: the daemon passes a view of the route
+//! Which range, if any, makes a target ours to answer: a configured prefix, a netifd
+//! interface's prefix, or the route the kernel would use for it when that route leaves
+//! through a downstream device; and then whether the hosts policy lets it through. Pure: the daemon passes a view of the route
 //! and neighbour tables it keeps from rtnetlink; nothing here allocates.
 
 use crate::config::{HostsMode, RangeOrigin, UplinkConfig};
@@ -16,8 +16,12 @@ use std::net::Ipv6Addr;
 pub struct FollowView<'a> {
     /// The uplink's current ifindex (0 while it has none).
     pub uplink: u32,
-    /// Current ifindexes of the configured downstream devices that exist.
+    /// Current ifindexes of the configured downstream devices that exist: routes through
+    /// them make ranges.
     pub downstreams: &'a [u32],
+    /// Where hosts count as known: the downstream devices, and the devices netifd says the
+    /// `prefix_from` prefixes' hosts are on.
+    pub host_devices: &'a [u32],
     pub routes: &'a RouteTable,
     pub hosts: &'a HostTable,
     /// For the host's own addresses on downstream devices: a host that exists too.
@@ -29,6 +33,8 @@ pub struct FollowView<'a> {
 pub enum Range {
     /// A configured prefix.
     Static(Ipv6Net),
+    /// A current prefix of a `prefix_from` interface.
+    Netifd(Ipv6Net),
     /// A route of the main table through downstream device `ifindex`.
     Route { dst: Ipv6Net, ifindex: u32 },
 }
@@ -36,13 +42,14 @@ pub enum Range {
 impl Range {
     pub fn net(&self) -> Ipv6Net {
         match self {
-            Range::Static(net) | Range::Route { dst: net, .. } => *net,
+            Range::Static(net) | Range::Netifd(net) | Range::Route { dst: net, .. } => *net,
         }
     }
 
     pub fn origin(&self) -> RangeOrigin {
         match self {
             Range::Static(_) => RangeOrigin::Static,
+            Range::Netifd(_) => RangeOrigin::Netifd,
             Range::Route { .. } => RangeOrigin::Route,
         }
     }
@@ -68,11 +75,11 @@ pub enum Lookup {
     Answer { range: Range, hosts: HostsMode },
     /// In `range`, but inside an exclude.
     Excluded { range: Range, exclude: Ipv6Net },
-    /// In no configured prefix, and there are no downstreams or no route at all.
+    /// In no prefix, and there are no downstreams or no route at all.
     OutOfRange,
-    /// In no configured prefix, and the route for it (`dst`) is not through a downstream.
+    /// In no prefix, and the route for it (`dst`) is not through a downstream.
     NotDownstream { dst: Ipv6Net, why: NotDownstream },
-    /// In `range`, whose policy is `known` or `probe`, but no downstream has a neighbour
+    /// In `range`, whose policy is `known` or `probe`, but no host device has a neighbour
     /// entry for it.
     UnknownHost { range: Range },
 }
@@ -102,7 +109,7 @@ pub fn classify(view: &FollowView<'_>, route: &Route) -> Result<u32, NotDownstre
 
 /// The route-derived range for `target`, or why there is none.
 fn route_range(view: &FollowView<'_>, target: &Ipv6Addr) -> Result<Range, Lookup> {
-    if is_link_local(target) {
+    if is_link_local(target) || view.downstreams.is_empty() {
         return Err(Lookup::OutOfRange);
     }
     let Some(route) = view.routes.lookup(target) else {
@@ -120,11 +127,11 @@ fn route_range(view: &FollowView<'_>, target: &Ipv6Addr) -> Result<Range, Lookup
     }
 }
 
-/// Whether `target` is a host on a downstream device: a usable neighbour entry there, or
-/// one of the downstream devices' own addresses.
+/// Whether `target` is a host on a host device: a usable neighbour entry there, or one of
+/// the host devices' own addresses.
 pub fn is_known(view: &FollowView<'_>, target: &Ipv6Addr) -> bool {
-    view.hosts.known_on(target, view.downstreams)
-        || view.downstreams.iter().any(|i| {
+    view.hosts.known_on(target, view.host_devices)
+        || view.host_devices.iter().any(|i| {
             view.links
                 .get(*i)
                 .is_some_and(|l| l.addresses.contains(target))
@@ -132,19 +139,14 @@ pub fn is_known(view: &FollowView<'_>, target: &Ipv6Addr) -> bool {
 }
 
 /// The whole decision for `target` on an uplink configured as `cfg`. Without a view (no
-/// downstreams configured) only the static prefixes count. Kept out of line: the packet
+/// downstreams and no `prefix_from` configured) only the prefixes count. Kept out of line: the packet
 /// path, `explain` and announcements share one copy (on MIPS each inlined copy costs
 /// about 2 KiB of the binary).
 #[inline(never)]
 pub fn lookup(cfg: &UplinkConfig, view: Option<&FollowView<'_>>, target: &Ipv6Addr) -> Lookup {
     let range = match coverage(cfg, target) {
-        Coverage::Covered(net) => Range::Static(net),
-        Coverage::Excluded { prefix, exclude } => {
-            return Lookup::Excluded {
-                range: Range::Static(prefix),
-                exclude,
-            }
-        }
+        Coverage::Covered(range) => range,
+        Coverage::Excluded { range, exclude } => return Lookup::Excluded { range, exclude },
         Coverage::OutOfRange => {
             let Some(view) = view else {
                 return Lookup::OutOfRange;
@@ -298,6 +300,7 @@ mod tests {
         FollowView {
             uplink: WAN,
             downstreams: &[LAN, DOCKER],
+            host_devices: &[LAN, DOCKER],
             routes: &k.routes,
             hosts: &k.hosts,
             links: &k.links,
@@ -437,6 +440,69 @@ mod tests {
             lookup(&known, None, &ip("2001:db8:0:10::5")),
             Lookup::UnknownHost { .. }
         ));
+    }
+
+    /// `prefix_from 'lan'` without downstreams: netifd's /64 for lan, whose hosts are on
+    /// br-lan (LAN here), known by default; routes make no ranges without downstreams.
+    #[test]
+    fn netifd_prefixes_default_to_known_hosts_on_their_devices() {
+        let k = kernel();
+        let mut c = cfg(&["2001:db8:ffff::/112"], None);
+        c.downstreams.clear();
+        c.prefix_from = vec!["lan".into()];
+        c.netifd.prefixes = vec![net("2001:db8:0:10::/64")];
+        c.netifd.devices = vec!["br-lan".into()];
+        let v = FollowView {
+            downstreams: &[],
+            host_devices: &[LAN],
+            ..view(&k)
+        };
+        let netifd = Range::Netifd(net("2001:db8:0:10::/64"));
+        assert_eq!(
+            lookup(&c, Some(&v), &ip("2001:db8:0:10::5")),
+            Lookup::Answer {
+                range: netifd,
+                hosts: HostsMode::Known
+            }
+        );
+        assert_eq!(
+            lookup(&c, Some(&v), &ip("2001:db8:0:10::77")),
+            Lookup::UnknownHost { range: netifd }
+        );
+        // The host with an entry only on another device is not known here either.
+        assert_eq!(
+            lookup(&c, Some(&v), &ip("2001:db8:0:10::6")),
+            Lookup::UnknownHost { range: netifd }
+        );
+        // The static prefix keeps its own default.
+        assert!(matches!(
+            lookup(&c, Some(&v), &ip("2001:db8:ffff::5")),
+            Lookup::Answer {
+                hosts: HostsMode::Any,
+                ..
+            }
+        ));
+        // The Docker /80 is routed, but with no downstream configured it is no range.
+        assert_eq!(
+            lookup(&c, Some(&v), &ip("2001:db8:0:20:0:1:0:5")),
+            Lookup::OutOfRange
+        );
+        // `hosts any` answers the whole netifd prefix, excludes still cut into it.
+        c.hosts = Some(HostsMode::Any);
+        assert_eq!(
+            lookup(&c, Some(&v), &ip("2001:db8:0:10::77")),
+            Lookup::Answer {
+                range: netifd,
+                hosts: HostsMode::Any
+            }
+        );
+        assert_eq!(
+            lookup(&c, Some(&v), &ip("2001:db8:0:10::ff")),
+            Lookup::Excluded {
+                range: netifd,
+                exclude: net("2001:db8:0:10::ff/128")
+            }
+        );
     }
 
     #[test]

@@ -40,37 +40,42 @@ pub struct InterfaceFacts<'a> {
     pub follow: Option<FollowView<'a>>,
 }
 
-/// Why a target is (not) answered, independent of any packet: used for decisions and for
-/// the ubus `explain` method.
+/// Why a target is (not) answered by the prefixes, independent of any packet: used for
+/// decisions and for the ubus `explain` method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Coverage {
-    /// Inside this configured prefix.
-    Covered(Ipv6Net),
-    /// Inside `prefix` but also inside this exclude.
+    /// Inside this prefix (a `Static` or `Netifd` range).
+    Covered(Range),
+    /// Inside the prefix `range` but also inside this exclude.
     Excluded {
-        prefix: Ipv6Net,
+        range: Range,
         exclude: Ipv6Net,
     },
     OutOfRange,
 }
 
-/// Which configured rule covers `target`. The most specific prefix wins, so a report names
-/// the rule a user would expect.
+/// Which prefix covers `target`: a configured one or one of the netifd interfaces'. The
+/// most specific prefix wins, so a report names the rule a user would expect; between
+/// equal ones the configured prefix, which the user chose.
 pub fn coverage(cfg: &UplinkConfig, target: &Ipv6Addr) -> Coverage {
-    let Some(prefix) = cfg
-        .prefixes
-        .iter()
-        .filter(|p| p.contains(target))
-        .max_by_key(|p| p.prefix_len())
-    else {
+    let configured = cfg.prefixes.iter().map(|p| Range::Static(*p));
+    let from_netifd = cfg.netifd.prefixes.iter().map(|p| Range::Netifd(*p));
+    let mut best: Option<Range> = None;
+    for range in configured.chain(from_netifd) {
+        let net = range.net();
+        if net.contains(target) && best.is_none_or(|b| net.prefix_len() > b.net().prefix_len()) {
+            best = Some(range);
+        }
+    }
+    let Some(range) = best else {
         return Coverage::OutOfRange;
     };
     match cfg.excludes.iter().find(|x| x.contains(target)) {
         Some(exclude) => Coverage::Excluded {
-            prefix: *prefix,
+            range,
             exclude: *exclude,
         },
-        None => Coverage::Covered(*prefix),
+        None => Coverage::Covered(range),
     }
 }
 
@@ -560,13 +565,33 @@ mod tests {
     fn most_specific_prefix_is_reported() {
         let mut cfg = uplink();
         cfg.prefixes.push("2001:db8:1:2::/64".parse().unwrap());
+        let stat = |p: &str| Coverage::Covered(Range::Static(p.parse().unwrap()));
+        let netifd = |p: &str| Coverage::Covered(Range::Netifd(p.parse().unwrap()));
         assert_eq!(
             coverage(&cfg, &ip("2001:db8:1:2::1:5")),
-            Coverage::Covered("2001:db8:1:2::1:0/112".parse().unwrap())
+            stat("2001:db8:1:2::1:0/112")
         );
         assert_eq!(
             coverage(&cfg, &ip("2001:db8:1:2::9:5")),
-            Coverage::Covered("2001:db8:1:2::/64".parse().unwrap())
+            stat("2001:db8:1:2::/64")
+        );
+        // A netifd prefix: the longer match whatever its origin, the configured one on a tie.
+        cfg.netifd.prefixes = vec![
+            "2001:db8:1:2::9:0/112".parse().unwrap(),
+            "2001:db8:1:2::/64".parse().unwrap(),
+            "2001:db8:1:3::/64".parse().unwrap(),
+        ];
+        assert_eq!(
+            coverage(&cfg, &ip("2001:db8:1:2::9:5")),
+            netifd("2001:db8:1:2::9:0/112")
+        );
+        assert_eq!(
+            coverage(&cfg, &ip("2001:db8:1:2::8:5")),
+            stat("2001:db8:1:2::/64")
+        );
+        assert_eq!(
+            coverage(&cfg, &ip("2001:db8:1:3::5")),
+            netifd("2001:db8:1:3::/64")
         );
     }
 
@@ -614,6 +639,7 @@ mod tests {
                 follow: Some(FollowView {
                     uplink: 2,
                     downstreams: &[LAN],
+                    host_devices: &[LAN],
                     routes,
                     hosts,
                     links,

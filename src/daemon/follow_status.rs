@@ -1,6 +1,7 @@
 //! The `status` and `explain` parts about ranges: where each range comes from (a
-//! configured prefix, a netifd interface's prefix, or a route via a downstream device), the route and host tables'
-//! sizes and limits, and why an address is or is not answered.
+//! configured prefix, a netifd interface's prefix, or a route via a downstream device) and
+//! where its hosts are looked for, the route and host tables' sizes and limits, and why an
+//! address is or is not answered.
 
 use super::uplink::{follow_view, Kernel, Uplink};
 use super::State;
@@ -12,7 +13,6 @@ use crate::core::responder::{self, RuleLookup};
 use crate::state::{hosts, routes};
 use crate::sys::time::monotonic_ns;
 use crate::ubus::BlobmsgBuilder;
-use ipnet::Ipv6Net;
 use std::net::Ipv6Addr;
 
 /// Route-derived ranges listed per uplink at most; a host with thousands of /128 routes
@@ -46,22 +46,23 @@ fn hosts_word(u: &Uplink, origin: RangeOrigin) -> &'static str {
     word_for(&HOSTS_MODES, &u.config().hosts_for(origin))
 }
 
-/// Where prefix `net` of uplink `u`'s rules comes from: a `prefix` of its configuration
+/// Where prefix `range` of uplink `u`'s rules comes from: a `prefix` of its configuration
 /// (`static`), or the current prefixes of one of its `prefix_from` interfaces (`netifd`,
-/// with the interface's name).
-fn put_prefix_origin(b: &mut BlobmsgBuilder, state: &State, u: &Uplink, net: &Ipv6Net) {
-    let cfg = u.config();
-    let configured = state.config.uplinks.iter().find(|c| c.name == cfg.name);
-    let netifd = match configured {
-        Some(c) if !c.prefixes.contains(net) => state.netifd.prefixes.origin(&cfg.prefix_from, net),
-        _ => None,
+/// with the interface's name and the devices its hosts are looked for on).
+fn put_prefix_origin(b: &mut BlobmsgBuilder, state: &State, u: &Uplink, range: &Range) {
+    let Range::Netifd(net) = range else {
+        b.put_string("origin", "static");
+        return;
     };
-    match netifd {
-        Some(interface) => {
-            b.put_string("origin", "netifd");
-            b.put_string("interface", interface);
+    let cfg = u.config();
+    b.put_string("origin", "netifd");
+    if let Some(name) = state.netifd.prefixes.origin(&cfg.prefix_from, net) {
+        b.put_string("interface", name);
+        let a = b.open_array("host_devices");
+        for d in state.netifd.prefixes.devices_of(name) {
+            b.put_string("", d);
         }
-        None => b.put_string("origin", "static"),
+        b.close(a);
     }
 }
 
@@ -98,9 +99,10 @@ pub fn put_uplink(b: &mut BlobmsgBuilder, state: &State, u: &Uplink) {
     }
     b.close(a);
     b.put_string("hosts_static", hosts_word(u, RangeOrigin::Static));
+    b.put_string("hosts_netifd", hosts_word(u, RangeOrigin::Netifd));
     b.put_string("hosts_routed", hosts_word(u, RangeOrigin::Route));
-    if !cfg.downstreams.is_empty() {
-        b.put_u32("known_hosts", state.hosts.count_on(&u.downstreams) as u32);
+    if !u.devices.hosts.is_empty() {
+        b.put_u32("known_hosts", state.hosts.count_on(&u.devices.hosts) as u32);
     }
     if let Some(prober) = &u.prober {
         let c = prober.counters();
@@ -120,15 +122,16 @@ pub fn put_uplink(b: &mut BlobmsgBuilder, state: &State, u: &Uplink) {
         b.close(t);
     }
     let a = b.open_array("ranges");
-    for p in &cfg.prefixes {
+    let configured = cfg.prefixes.iter().map(|p| Range::Static(*p));
+    for range in configured.chain(cfg.netifd.prefixes.iter().map(|p| Range::Netifd(*p))) {
         let t = b.open_table("");
-        b.put_string("range", &p.to_string());
-        put_prefix_origin(b, state, u, p);
-        b.put_string("hosts", hosts_word(u, RangeOrigin::Static));
+        b.put_string("range", &range.net().to_string());
+        put_prefix_origin(b, state, u, &range);
+        b.put_string("hosts", hosts_word(u, range.origin()));
         b.close(t);
     }
     let kernel = kernel(state);
-    let view = follow_view(cfg, &u.downstreams, &kernel, uplink_ifindex(state, u));
+    let view = follow_view(cfg, &u.devices, &kernel, uplink_ifindex(state, u));
     let mut hidden = 0u32;
     let mut shown = 0usize;
     let routed = view.iter().flat_map(|view| {
@@ -160,13 +163,27 @@ pub fn put_uplink(b: &mut BlobmsgBuilder, state: &State, u: &Uplink) {
 /// packet path would make it now.
 pub fn lookup(state: &State, u: &Uplink, addresses: &[Ipv6Addr], address: &Ipv6Addr) -> RuleLookup {
     let kernel = kernel(state);
-    let view = follow_view(
-        u.config(),
-        &u.downstreams,
-        &kernel,
-        uplink_ifindex(state, u),
-    );
+    let view = follow_view(u.config(), &u.devices, &kernel, uplink_ifindex(state, u));
     responder::lookup(u.config(), addresses, view.as_ref(), address)
+}
+
+/// The devices hosts are looked for on, for a person: the downstream devices and those
+/// netifd names for the `prefix_from` prefixes, as they exist now.
+fn host_devices_text(state: &State, u: &Uplink) -> String {
+    match u.devices.hosts.is_empty() {
+        true => "the host devices (none exists now: neither a downstream device nor a \
+                 device netifd names for the prefix_from interfaces)"
+            .to_string(),
+        false => {
+            let names: Vec<String> = u
+                .devices
+                .hosts
+                .iter()
+                .map(|i| device_name(state, *i))
+                .collect();
+            names.join(", ")
+        }
+    }
 }
 
 /// Why a routed range or the hosts policy refused `address`, for a person; `None` for the
@@ -190,21 +207,21 @@ pub fn reason(state: &State, u: &Uplink, lookup: &Lookup, address: &Ipv6Addr) ->
                  (a nexthop object, or more nexthops than are kept)"
                 .to_string(),
         },
-        Lookup::UnknownHost { .. } => match u.prober.as_ref() {
-            Some(prober) => match prober.state(address, monotonic_ns()) {
-                Some(ProbeState::InFlight) => {
-                    "unknown_host: probe in flight on the downstream device".to_string()
+        Lookup::UnknownHost { .. } => {
+            let devices = host_devices_text(state, u);
+            match u.prober.as_ref().map(|p| p.state(address, monotonic_ns())) {
+                Some(Some(ProbeState::InFlight)) => {
+                    format!("unknown_host: probe in flight (hosts are looked for on {devices})")
                 }
-                Some(ProbeState::Unanswered) => {
+                Some(Some(ProbeState::Unanswered)) => {
                     "unknown_host: probe unanswered (no host answered at this address)".to_string()
                 }
-                None => "unknown_host: no neighbour entry on a downstream device; an NS for \
-                         it starts a probe"
-                    .to_string(),
-            },
-            None => "unknown_host: no neighbour entry on a downstream device (hosts 'known')"
-                .to_string(),
-        },
+                Some(None) => format!(
+                    "unknown_host: no neighbour entry on {devices}; an NS for it starts a probe"
+                ),
+                None => format!("unknown_host: hosts 'known', and no neighbour entry on {devices}"),
+            }
+        }
         Lookup::Answer { .. } | Lookup::OutOfRange | Lookup::Excluded { .. } => return None,
     })
 }
@@ -225,7 +242,7 @@ pub fn put_lookup(b: &mut BlobmsgBuilder, state: &State, u: &Uplink, lookup: &Lo
     if let Some(range) = range {
         b.put_string("rule", &range.net().to_string());
         match range {
-            Range::Static(net) => put_prefix_origin(b, state, u, net),
+            Range::Static(_) | Range::Netifd(_) => put_prefix_origin(b, state, u, range),
             // Not "device": the uplink entry this goes into already names its own device.
             Range::Route { ifindex, .. } => {
                 b.put_string("origin", "route");

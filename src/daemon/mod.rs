@@ -240,14 +240,20 @@ impl State {
         }
     }
 
-    /// The rules an uplink runs on: its static prefixes plus the current prefixes of its
-    /// `prefix_from` interfaces.
+    /// The rules an uplink runs on: its configuration with the current prefixes of its
+    /// `prefix_from` interfaces and the devices their hosts are on.
     fn effective(&self, cfg: &UplinkConfig) -> UplinkConfig {
         let mut e = cfg.clone();
+        let netifd = &mut e.netifd;
         for name in &cfg.prefix_from {
             for p in self.netifd.prefixes.of(name) {
-                if !e.prefixes.contains(p) {
-                    e.prefixes.push(*p);
+                if !netifd.prefixes.contains(p) {
+                    netifd.prefixes.push(*p);
+                }
+            }
+            for d in self.netifd.prefixes.devices_of(name) {
+                if !netifd.devices.contains(d) {
+                    netifd.devices.push(d.clone());
                 }
             }
         }
@@ -280,8 +286,16 @@ impl State {
         }
         for name in &names {
             let (old, new) = (self.netifd.prefixes.of(name), parsed.of(name));
-            if old != new {
-                log_info!("netifd interface {name}: prefixes {}", nets_text(new));
+            let devices = parsed.devices_of(name);
+            if old != new || self.netifd.prefixes.devices_of(name) != devices {
+                let devices = match devices.is_empty() {
+                    true => "none".to_string(),
+                    false => devices.join(" "),
+                };
+                log_info!(
+                    "netifd interface {name}: prefixes {} hosts on {devices}",
+                    nets_text(new)
+                );
             }
         }
         self.netifd.prefixes = parsed;

@@ -92,11 +92,34 @@ impl MulticastMode {
     }
 }
 
+/// Current ifindexes of the devices an uplink's rules name that exist, refreshed on every
+/// link change (names stay, indexes change when a device is recreated).
+#[derive(Default)]
+pub struct DeviceIndexes {
+    /// The configured downstream devices: routes through them make ranges.
+    pub downstreams: Vec<u32>,
+    /// Where hosts count as known: the downstream devices and the devices netifd names
+    /// for the `prefix_from` prefixes.
+    pub hosts: Vec<u32>,
+}
+
+impl DeviceIndexes {
+    fn resolve(cfg: &UplinkConfig, links: &Links) -> DeviceIndexes {
+        let index = |name: &String| links.by_name(name).map(|(i, _)| i);
+        let downstreams: Vec<u32> = cfg.downstreams.iter().filter_map(index).collect();
+        let mut hosts = downstreams.clone();
+        for i in cfg.netifd.devices.iter().filter_map(index) {
+            if !hosts.contains(&i) {
+                hosts.push(i);
+            }
+        }
+        DeviceIndexes { downstreams, hosts }
+    }
+}
+
 pub struct Uplink {
     pub responder: Responder,
-    /// Current ifindexes of the configured downstream devices that exist, refreshed on
-    /// every link change (names stay, indexes change when a device is recreated).
-    pub downstreams: Vec<u32>,
+    pub devices: DeviceIndexes,
     /// Pending probes, with `hosts probe` only.
     pub prober: Option<Prober>,
     /// Announcement budget and counters, with `announce` only.
@@ -117,7 +140,7 @@ impl Uplink {
         let plan = plan_for(&cfg, None);
         Uplink {
             responder: Responder::new(cfg, now_ns),
-            downstreams: Vec::new(),
+            devices: DeviceIndexes::default(),
             prober: None,
             announcer: None,
             socket: None,
@@ -133,7 +156,10 @@ impl Uplink {
     /// the memberships in line with them.
     pub fn reconfigure(&mut self, cfg: UplinkConfig, now_ns: u64) {
         let old = self.config();
-        if cfg.prefixes != old.prefixes || cfg.excludes != old.excludes {
+        if cfg.prefixes != old.prefixes
+            || cfg.netifd.prefixes != old.netifd.prefixes
+            || cfg.excludes != old.excludes
+        {
             self.plan = plan_for(&cfg, Some(&self.plan));
         }
         self.responder.reconfigure(cfg, now_ns);
@@ -167,12 +193,7 @@ impl Uplink {
     /// an Ethernet address; closed otherwise. Reopened when the device was recreated under a
     /// new index. `active` is false when the global `enabled` is off.
     pub fn sync(&mut self, links: &Links, active: bool) {
-        self.downstreams = self
-            .config()
-            .downstreams
-            .iter()
-            .filter_map(|d| links.by_name(d).map(|(i, _)| i))
-            .collect();
+        self.devices = DeviceIndexes::resolve(self.config(), links);
         if self.config().hosts != Some(HostsMode::Probe) {
             self.prober = None;
         } else if self.prober.is_none() {
@@ -283,7 +304,7 @@ impl Uplink {
         let Some((sock, facts)) = armed_facts(
             self.socket.as_ref(),
             self.responder.config(),
-            &self.downstreams,
+            &self.devices,
             kernel,
         ) else {
             return;
@@ -375,14 +396,14 @@ impl Uplink {
         verbose: bool,
     ) {
         if let HostEvidence::Neighbour(ifindex) = evidence {
-            if !self.downstreams.contains(&ifindex) {
+            if !self.devices.hosts.contains(&ifindex) {
                 return;
             }
         }
         let Some((sock, facts)) = armed_facts(
             self.socket.as_ref(),
             self.responder.config(),
-            &self.downstreams,
+            &self.devices,
             kernel,
         ) else {
             return;
@@ -464,12 +485,12 @@ fn send<const FRAME: usize>(
 }
 
 /// The uplink's packet socket and what the core needs about its device: the MAC and
-/// addresses, and the routes and neighbours when it has downstreams; none while the uplink
-/// has no socket (not armed), or its device is unknown or has no MAC.
+/// addresses, and the routes and neighbours when it follows any; none while the uplink has
+/// no socket (not armed), or its device is unknown or has no MAC.
 fn armed_facts<'s, 'a>(
     socket: Option<&'s PacketSocket>,
     cfg: &UplinkConfig,
-    downstreams: &'a [u32],
+    devices: &'a DeviceIndexes,
     kernel: &Kernel<'a>,
 ) -> Option<(&'s PacketSocket, InterfaceFacts<'a>)> {
     let sock = socket?;
@@ -479,23 +500,24 @@ fn armed_facts<'s, 'a>(
         mac: link.mac?,
         link_local: link.link_local(),
         addresses: &link.addresses,
-        follow: follow_view(cfg, downstreams, kernel, ifindex),
+        follow: follow_view(cfg, devices, kernel, ifindex),
     };
     Some((sock, facts))
 }
 
 /// The view of routes and neighbours the core decides on for an uplink configured as `cfg`
-/// whose device is `uplink` and whose downstream devices are now `downstreams`; none when
-/// it has no downstreams configured.
+/// whose device is `uplink` and whose devices are now `devices`; none when it has neither
+/// downstreams nor `prefix_from` configured (its prefixes are then answered whole).
 pub fn follow_view<'a>(
     cfg: &UplinkConfig,
-    downstreams: &'a [u32],
+    devices: &'a DeviceIndexes,
     kernel: &Kernel<'a>,
     uplink: u32,
 ) -> Option<FollowView<'a>> {
-    (!cfg.downstreams.is_empty()).then_some(FollowView {
+    (!cfg.downstreams.is_empty() || !cfg.prefix_from.is_empty()).then_some(FollowView {
         uplink,
-        downstreams,
+        downstreams: &devices.downstreams,
+        host_devices: &devices.hosts,
         routes: kernel.routes,
         hosts: kernel.hosts,
         links: kernel.links,
@@ -505,7 +527,13 @@ pub fn follow_view<'a>(
 /// The groups for `cfg`'s rules, logged when they become too many to join (not again on
 /// every change of ranges that stay past the cap, as netifd's can).
 fn plan_for(cfg: &UplinkConfig, before: Option<&GroupPlan>) -> GroupPlan {
-    let plan = groups::plan(&cfg.prefixes, &cfg.excludes, GROUP_CAP);
+    let prefixes: Vec<_> = cfg
+        .prefixes
+        .iter()
+        .chain(&cfg.netifd.prefixes)
+        .copied()
+        .collect();
+    let plan = groups::plan(&prefixes, &cfg.excludes, GROUP_CAP);
     if plan == GroupPlan::OverCap && before != Some(&GroupPlan::OverCap) {
         log_notice!(
             "uplink {}: the rules span more than {GROUP_CAP} solicited-node groups; \

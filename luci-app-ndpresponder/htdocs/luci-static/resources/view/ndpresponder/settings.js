@@ -20,6 +20,13 @@ function downstreams(section, section_id) {
 	return entries(section, section_id, 'downstream');
 }
 
+/* Whether the uplink has devices where hosts are looked for: downstream devices, or the
+ * devices netifd assigned the prefix_from interfaces' prefixes to. */
+function hostDevices(section, section_id) {
+	return downstreams(section, section_id).length > 0 ||
+		entries(section, section_id, 'prefix_from').length > 0;
+}
+
 /*
  * A rule across options, checked when the dialog is saved, as the daemon checks it when
  * it reads the file: validate() only ever sees the one value being typed into a list, so
@@ -108,8 +115,8 @@ return view.extend({
 		});
 
 		o = s.option(form.ListValue, 'hosts', _('Hosts answered for'),
-			_('Which addresses of a range are answered for. Any: every address. Known: only hosts with a neighbour entry (or their own /128 route) on a downstream device, so random addresses cannot fill the upstream router\'s neighbour cache. Probe: as known, and an unknown address is first probed on the downstream device. Known and probe need a downstream device.'));
-		o.value('', _('Default: any for prefixes, known for routed ranges'));
+			_('Which addresses of a range are answered for. Any: every address. Known: only hosts with a neighbour entry (or their own /128 route) on a downstream device, or for a prefix from netifd on the device it was assigned to, so random addresses cannot fill the upstream router\'s neighbour cache. Probe: as known, and an unknown address is first probed. Known and probe need a downstream device or prefixes from netifd.'));
+		o.value('', _('Default: any for prefixes, known for prefixes from netifd and routed ranges'));
 		o.value('any', _('Any address'));
 		o.value('known', _('Known hosts'));
 		o.value('probe', _('Known hosts, else probe'));
@@ -117,17 +124,17 @@ return view.extend({
 		rule(o, function(section_id) {
 			var v = this.formvalue(section_id);
 
-			if ((v == 'known' || v == 'probe') && !downstreams(this.section, section_id).length)
-				return _('Hosts "known" and "probe" need at least one downstream device whose neighbours count.');
+			if ((v == 'known' || v == 'probe') && !hostDevices(this.section, section_id))
+				return _('Hosts "known" and "probe" need at least one downstream device or interface with prefixes from netifd, whose neighbours count.');
 		});
 
 		o = s.option(form.Flag, 'announce', _('Announce new hosts'),
-			_('When a host appears on a downstream device in a range, send an unsolicited advertisement for it on the uplink and a solicitation from it to the default router. Needs a downstream device.'));
+			_('When a host appears on a downstream device (or the device of an interface with prefixes from netifd) in a range, send an unsolicited advertisement for it on the uplink and a solicitation from it to the default router. Needs a downstream device or prefixes from netifd.'));
 		o.default = o.disabled;
 		o.modalonly = true;
 		rule(o, function(section_id) {
-			if (this.formvalue(section_id) == this.enabled && !downstreams(this.section, section_id).length)
-				return _('Announcing needs at least one downstream device whose hosts it announces.');
+			if (this.formvalue(section_id) == this.enabled && !hostDevices(this.section, section_id))
+				return _('Announcing needs at least one downstream device or interface with prefixes from netifd, whose hosts it announces.');
 		});
 
 		o = s.option(form.DynamicList, 'exclude', _('Excludes'),

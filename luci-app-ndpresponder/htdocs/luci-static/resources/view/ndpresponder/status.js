@@ -116,7 +116,8 @@ function origin(r) {
 		return _('route via') + ' ' + r.device;
 
 	if (r.origin == 'netifd')
-		return _('from netifd interface') + ' ' + r.interface;
+		return _('from netifd interface') + ' ' + r.interface +
+			(r.host_devices && r.host_devices.length ? ', ' + _('hosts on') + ' ' + r.host_devices.join(' ') : '');
 
 	return r.origin == 'static' ? _('configured') : r.origin;
 }
@@ -263,7 +264,7 @@ function renderExplanation(res) {
 			E('th', { 'class': 'th' }, [ _('Advertisement source') ])
 		])
 	].concat(list.map(function(u) {
-		var range = { origin: u.origin, device: u.route_device, interface: u.interface },
+		var range = { origin: u.origin, device: u.route_device, interface: u.interface, host_devices: u.host_devices },
 		    rule = u.rule ? u.rule + ' \u2014 ' + origin(range) + ', ' + (hostsLabels[u.hosts] || u.hosts)
 			: u.route ? _('route') + ' ' + u.route : '-';
 
