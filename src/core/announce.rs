@@ -232,6 +232,11 @@ impl Announcer {
         self.sweep = None;
     }
 
+    /// Why the sweep in progress started; none without one.
+    pub fn sweep_trigger(&self) -> Option<SweepTrigger> {
+        self.sweep.map(|s| s.trigger)
+    }
+
     /// When the sweep in progress wants to go on; none without one.
     pub fn sweep_due(&self) -> Option<u64> {
         self.sweep.map(|s| s.resume_ns)
