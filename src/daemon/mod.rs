@@ -711,6 +711,11 @@ impl Daemon {
             self.state.sync_uplinks();
         }
         self.state.check_routers();
+        // After the uplinks took the links read with the tables, so that an uplink armed by
+        // them sweeps once, for the reading.
+        if self.dump == DumpPhase::Done {
+            self.state.tables_read();
+        }
     }
 
     /// A dump ended. Ours: ask for the next one (true when the links are complete again
@@ -729,9 +734,6 @@ impl Daemon {
             self.resyncing = false;
         }
         self.request_dump(self.dump.next());
-        if self.dump == DumpPhase::Done {
-            self.state.tables_read();
-        }
         links_complete
     }
 
