@@ -421,6 +421,17 @@ fn announcements_repeat_when_the_uplink_returns_and_when_ranges_change() {
         let status = ask(&mut bus, "status", &[]);
         assert_eq!(announced(&status, "sweeps"), Some(sweeps + 1), "{status}");
         assert!(announced(&status, "swept") >= Some(2), "{status}");
+        let table = status
+            .find("\"announcements\"")
+            .expect("announcements in status");
+        eprintln!(
+            "{}",
+            status[table..]
+                .lines()
+                .take(7)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
         assert_eq!(announced(&status, "refused"), Some(0), "{status}");
     }
 }
