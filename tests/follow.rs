@@ -436,6 +436,71 @@ fn announcements_repeat_when_the_uplink_returns_and_when_ranges_change() {
     }
 }
 
+/// A sweep larger than the announcement budget: 500 hosts already on the bridge when the
+/// daemon starts are all announced, at the budget's pace (100 per second after a burst of
+/// 90), none refused; the router learns the first and the last; afterwards the daemon is
+/// asleep again.
+#[test]
+#[ignore = "needs root and network namespaces; run by scripts/test.sh"]
+fn a_sweep_larger_than_the_budget_announces_every_host_at_its_pace() {
+    const HOSTS: u32 = 500;
+    let lab = Lab::new(RouterMode::LinkLocal);
+    lab.add_bridge(BRIDGE, DOCKER_GW_CIDR);
+    let addr = |i: u32| format!("2001:db8:1:2:d0c::1:{i:x}");
+    let batch: String = (0..HOSTS)
+        .map(|i| {
+            format!(
+                "neigh add {} lladdr 02:00:00:aa:{:02x}:{:02x} dev {BRIDGE} nud permanent\n",
+                addr(i),
+                i >> 8,
+                i & 0xff
+            )
+        })
+        .collect();
+    let path = std::env::temp_dir().join(format!("ndpr-sweep-{}", std::process::id()));
+    std::fs::write(&path, batch).expect("write the ip batch file");
+    let added = lab.run_in(
+        &lab.ns(common::Role::Server),
+        &["ip", "-batch", path.to_str().expect("utf-8 path")],
+    );
+    let _ = std::fs::remove_file(&path);
+    assert!(added.status.success(), "{added:?}");
+    let mut responder = start(&lab, &["--downstream", BRIDGE, "--announce"]);
+    let line = responder
+        .wait_for(
+            |l| l.contains("announce sweep trigger=start"),
+            Duration::from_secs(15),
+        )
+        .expect("the start's sweep did not finish");
+    eprintln!("{line}");
+    // The hosts and the bridge's own address.
+    assert!(line.contains(&format!("hosts={}", HOSTS + 1)), "{line}");
+    let ms: u64 = line
+        .rsplit("ms=")
+        .next()
+        .and_then(|v| v.trim().parse().ok())
+        .expect("ms= in the sweep's line");
+    // 411 hosts after the first 90, at 100 per second.
+    assert!((3_900..6_000).contains(&ms), "{line}");
+    for i in [0, HOSTS - 1] {
+        assert!(
+            time_to_learn(&lab, &addr(i), Duration::from_secs(2)).is_some(),
+            "the router did not learn {}",
+            addr(i)
+        );
+    }
+    let c = responder.counters();
+    let before = responder.cpu_time();
+    std::thread::sleep(Duration::from_secs(1));
+    let idle = responder.cpu_time().saturating_sub(before);
+    eprintln!("CPU time in a second after the sweep: {idle:?}");
+    assert!(
+        idle < Duration::from_millis(20),
+        "{idle:?}: not asleep after the sweep"
+    );
+    assert!(c.get("na_sent") < 5, "{}", c.line);
+}
+
 /// The daemon's peak resident set (VmHWM in /proc/PID/status, proc(5)).
 fn peak_rss(responder: &common::Responder) -> String {
     let status = std::fs::read_to_string(format!("/proc/{}/status", responder.pid()))
