@@ -480,7 +480,7 @@ fn a_sweep_larger_than_the_budget_announces_every_host_at_its_pace() {
         .next()
         .and_then(|v| v.trim().parse().ok())
         .expect("ms= in the sweep's line");
-    // 411 hosts after the first 90, at 100 per second.
+    // 411 hosts after the first 90, at 100 per second, in batches of 10.
     assert!((3_900..6_000).contains(&ms), "{line}");
     for i in [0, HOSTS - 1] {
         assert!(
@@ -489,7 +489,6 @@ fn a_sweep_larger_than_the_budget_announces_every_host_at_its_pace() {
             addr(i)
         );
     }
-    let c = responder.counters();
     let before = responder.cpu_time();
     std::thread::sleep(Duration::from_secs(1));
     let idle = responder.cpu_time().saturating_sub(before);
@@ -498,7 +497,6 @@ fn a_sweep_larger_than_the_budget_announces_every_host_at_its_pace() {
         idle < Duration::from_millis(20),
         "{idle:?}: not asleep after the sweep"
     );
-    assert!(c.get("na_sent") < 5, "{}", c.line);
 }
 
 /// The daemon's peak resident set (VmHWM in /proc/PID/status, proc(5)).
