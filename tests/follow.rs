@@ -82,20 +82,36 @@ fn ask(bus: &mut Session, method: &str, args: &[(&str, &str)]) -> String {
     json.expect("a reply")
 }
 
-/// Whether the router's neighbour table has `addr` on the link with the server's MAC.
-fn router_knows(lab: &Lab, addr: &str) -> bool {
+/// Whether the router's neighbour table has `addr` on `dev` with `mac`.
+fn router_knows_on(lab: &Lab, addr: &str, dev: &str, mac: &str) -> bool {
     let out = lab.run(
         common::Role::Router,
-        &["ip", "-6", "neigh", "show", addr, "dev", ROUTER_IF],
+        &["ip", "-6", "neigh", "show", addr, "dev", dev],
     );
-    String::from_utf8_lossy(&out.stdout).contains(SERVER_MAC)
+    String::from_utf8_lossy(&out.stdout).contains(mac)
+}
+
+/// Whether the router's neighbour table has `addr` on the lab's link with the server's MAC.
+fn router_knows(lab: &Lab, addr: &str) -> bool {
+    router_knows_on(lab, addr, ROUTER_IF, SERVER_MAC)
 }
 
 /// How long until the router knows `addr` (polled every 20 ms), if within `limit`.
 fn time_to_learn(lab: &Lab, addr: &str, limit: Duration) -> Option<Duration> {
+    time_to_learn_on(lab, addr, ROUTER_IF, SERVER_MAC, limit)
+}
+
+/// [`time_to_learn`] on the router's `dev`, with `mac`.
+fn time_to_learn_on(
+    lab: &Lab,
+    addr: &str,
+    dev: &str,
+    mac: &str,
+    limit: Duration,
+) -> Option<Duration> {
     let start = Instant::now();
     loop {
-        if router_knows(lab, addr) {
+        if router_knows_on(lab, addr, dev, mac) {
             return Some(start.elapsed());
         }
         if start.elapsed() >= limit {
@@ -434,6 +450,72 @@ fn announcements_repeat_when_the_uplink_returns_and_when_ranges_change() {
         );
         assert_eq!(announced(&status, "refused"), Some(0), "{status}");
     }
+}
+
+/// An uplink device deleted and made again (a new index, here a new MAC too, as a USB
+/// modem or a VM's hotplugged NIC comes back) is armed again, and the router, whose side of
+/// the link went with it, learns the known host again, with the new MAC.
+#[test]
+#[ignore = "needs root and network namespaces; run by scripts/test.sh"]
+fn announcements_repeat_when_the_uplink_device_is_re_created() {
+    const HOT: &str = "up1";
+    const HOT_ROUTER_IF: &str = "r-up1";
+    const FIRST_MAC: &str = "02:00:00:00:03:00";
+    const NEW_MAC: &str = "02:00:00:00:03:01";
+    let lab = Lab::new(RouterMode::LinkLocal);
+    lab.add_bridge(BRIDGE, DOCKER_GW_CIDR);
+    let host = lab.add_host("c1", BRIDGE, HOST_CIDR, DOCKER_GW);
+    let default_route = || {
+        lab.server_ip(&[
+            "-6", "route", "add", "default", "via", "fe80::1", "dev", HOT, "metric", "2048",
+        ])
+    };
+    lab.add_link(HOT, FIRST_MAC, HOT_ROUTER_IF);
+    lab.set_link(HOT, true);
+    default_route();
+    let mut responder = lab.spawn_daemon(
+        &[],
+        &["-i", HOT, "-f", "--downstream", BRIDGE, "--announce"],
+    );
+    responder.wait_armed(HOT);
+    assert!(
+        lab.ping_from(&host, DOCKER_GW),
+        "container cannot reach its gateway"
+    );
+    let limit = Duration::from_secs(3);
+    assert!(
+        time_to_learn_on(&lab, HOST_ADDR, HOT_ROUTER_IF, FIRST_MAC, limit).is_some(),
+        "the router did not learn the new host"
+    );
+
+    lab.delete_link(HOT);
+    assert!(
+        responder
+            .wait_for(
+                |l| l.contains(&format!("disarmed device={HOT}")),
+                ANSWER_LIMIT
+            )
+            .is_some(),
+        "the uplink was not disarmed"
+    );
+    lab.add_link(HOT, NEW_MAC, HOT_ROUTER_IF);
+    lab.set_link(HOT, true);
+    let up = Instant::now();
+    default_route();
+    let learned = time_to_learn_on(&lab, HOST_ADDR, HOT_ROUTER_IF, NEW_MAC, limit);
+    let since_up = up.elapsed();
+    assert!(
+        learned.is_some(),
+        "the router did not learn the host again:\n{:#?}",
+        responder.log()
+    );
+    eprintln!("router entry back {since_up:?} after the re-created device came up");
+    assert!(
+        responder
+            .wait_for(|l| l.contains("announce sweep trigger=armed"), ANSWER_LIMIT)
+            .is_some(),
+        "no sweep on arming the new device"
+    );
 }
 
 /// A sweep larger than the announcement budget: 500 hosts already on the bridge when the
