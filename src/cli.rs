@@ -60,7 +60,8 @@ Command-line rules (apply to every -i):
                             default: {hosts_static} for -n prefixes, {hosts_routed} for routed ranges
       --announce            when a host appears on a downstream device in a range, send
                             an unsolicited NA for it on the uplink and an NS from it to
-                            the default router, so the router learns it at once
+                            the default router, so the router learns it at once; all
+                            hosts again when the uplink comes back or the ranges change
       --source POLICY       NA source address: target, link-local, or auto (default {source})
                             (link-local when the NS came from a link-local address)
       --router on|off       NA Router flag (default {router})

@@ -82,6 +82,57 @@ fn ask(bus: &mut Session, method: &str, args: &[(&str, &str)]) -> String {
     json.expect("a reply")
 }
 
+/// Whether the router's neighbour table has `addr` on `dev` with `mac`.
+fn router_knows_on(lab: &Lab, addr: &str, dev: &str, mac: &str) -> bool {
+    let out = lab.run(
+        common::Role::Router,
+        &["ip", "-6", "neigh", "show", addr, "dev", dev],
+    );
+    String::from_utf8_lossy(&out.stdout).contains(mac)
+}
+
+/// Whether the router's neighbour table has `addr` on the lab's link with the server's MAC.
+fn router_knows(lab: &Lab, addr: &str) -> bool {
+    router_knows_on(lab, addr, ROUTER_IF, SERVER_MAC)
+}
+
+/// How long until the router knows `addr` (polled every 20 ms), if within `limit`.
+fn time_to_learn(lab: &Lab, addr: &str, limit: Duration) -> Option<Duration> {
+    time_to_learn_on(lab, addr, ROUTER_IF, SERVER_MAC, limit)
+}
+
+/// [`time_to_learn`] on the router's `dev`, with `mac`.
+fn time_to_learn_on(
+    lab: &Lab,
+    addr: &str,
+    dev: &str,
+    mac: &str,
+    limit: Duration,
+) -> Option<Duration> {
+    let start = Instant::now();
+    loop {
+        if router_knows_on(lab, addr, dev, mac) {
+            return Some(start.elapsed());
+        }
+        if start.elapsed() >= limit {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The number after `"key": ` in the `announcements` table of a status reply.
+fn announced(status: &str, key: &str) -> Option<u64> {
+    let table = &status[status.find("\"announcements\"")?..];
+    let needle = format!("\"{key}\": ");
+    let at = table.find(&needle)? + needle.len();
+    let digits: String = table[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
 fn start(lab: &Lab, args: &[&str]) -> common::Responder {
     let mut argv = vec!["-i", UPLINK, "-f"];
     argv.extend_from_slice(args);
@@ -222,18 +273,8 @@ fn announce_makes_the_router_learn_a_new_host() {
             lab.ping_from(&host, DOCKER_GW),
             "container cannot reach its gateway"
         );
-        let learned = || {
-            let out = lab.run(
-                common::Role::Router,
-                &["ip", "-6", "neigh", "show", HOST_ADDR, "dev", ROUTER_IF],
-            );
-            String::from_utf8_lossy(&out.stdout).contains(SERVER_MAC)
-        };
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while !learned() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        assert_eq!(learned(), announce, "announce={announce}");
+        let learned = time_to_learn(&lab, HOST_ADDR, Duration::from_secs(2));
+        assert_eq!(learned.is_some(), announce, "announce={announce}");
         let logged = responder.wait_for(
             |l| {
                 l.contains(&format!(
@@ -264,20 +305,292 @@ fn a_host_route_is_a_known_host_and_is_announced() {
         "dev",
         "ct0",
     ]);
-    let learned = || {
-        let out = lab.run(
-            common::Role::Router,
-            &["ip", "-6", "neigh", "show", HOST_ROUTE, "dev", ROUTER_IF],
-        );
-        String::from_utf8_lossy(&out.stdout).contains(SERVER_MAC)
-    };
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while !learned() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(learned(), "the router did not learn {HOST_ROUTE}");
+    assert!(
+        time_to_learn(&lab, HOST_ROUTE, Duration::from_secs(2)).is_some(),
+        "the router did not learn {HOST_ROUTE}"
+    );
     assert_eq!(lab.ndisc6(HOST_ROUTE).as_deref(), Some(SERVER_MAC));
     assert_eq!(lab.ndisc6_on(BESIDE, ROUTER_IF, 1, 500), None);
+}
+
+/// `announce` repeats when the router may have lost what it learned: after its entry for a
+/// known host is flushed, the server's uplink going down and up makes the daemon announce
+/// the host again (the router has its entry back, with our MAC, without soliciting it), and
+/// so does a reload that changes the ranges. Without `announce` nothing is sent.
+#[test]
+#[ignore = "needs root and network namespaces; run by scripts/test.sh"]
+fn announcements_repeat_when_the_uplink_returns_and_when_ranges_change() {
+    const LEARN_LIMIT: Duration = Duration::from_secs(3);
+    for announce in [false, true] {
+        let lab = Lab::new(RouterMode::LinkLocal);
+        lab.add_bridge(BRIDGE, DOCKER_GW_CIDR);
+        let host = lab.add_host("c1", BRIDGE, HOST_CIDR, DOCKER_GW);
+        let uci = |extra: &str| {
+            format!(
+                "config uplink 'wan'\n\toption device '{UPLINK}'\n\tlist downstream '{BRIDGE}'\n\
+                 \toption announce '{}'\n{extra}",
+                u8::from(announce)
+            )
+        };
+        let (mut responder, mut bus, dir) = start_uci(&lab, &uci(""));
+        // One sweep once the kernel's tables are read, however the uplink was armed.
+        let start = responder.wait_for(
+            |l| l.contains("announce sweep trigger="),
+            Duration::from_millis(if announce { 2000 } else { 200 }),
+        );
+        assert_eq!(
+            start.is_some_and(|l| l.contains("trigger=start")),
+            announce,
+            "{:#?}",
+            responder.log()
+        );
+        assert!(
+            lab.ping_from(&host, DOCKER_GW),
+            "container cannot reach its gateway"
+        );
+        assert_eq!(
+            time_to_learn(&lab, HOST_ADDR, LEARN_LIMIT).is_some(),
+            announce,
+            "the new host, announce={announce}"
+        );
+        let flush = || {
+            let out = lab.run(
+                common::Role::Router,
+                &["ip", "-6", "neigh", "flush", "dev", ROUTER_IF],
+            );
+            assert!(out.status.success(), "{out:?}");
+            assert!(!router_knows(&lab, HOST_ADDR), "flushed, yet still there");
+        };
+        flush();
+
+        lab.set_link(UPLINK, false);
+        assert!(
+            responder
+                .wait_for(
+                    |l| l.contains(&format!("disarmed device={UPLINK}")),
+                    ANSWER_LIMIT
+                )
+                .is_some(),
+            "the uplink was not disarmed"
+        );
+        lab.set_link(UPLINK, true);
+        let up = Instant::now();
+        // The kernel took the default route with the link; netifd or an RA would put it
+        // back, as this does.
+        lab.server_ip(&[
+            "-6", "route", "replace", "default", "via", "fe80::1", "dev", UPLINK,
+        ]);
+        let learned = time_to_learn(&lab, HOST_ADDR, LEARN_LIMIT);
+        if !announce {
+            assert_eq!(learned, None, "announced without announce");
+            let status = ask(&mut bus, "status", &[]);
+            assert!(!status.contains("announcements"), "{status}");
+            assert!(
+                !responder.log().iter().any(|l| l.contains("announce")),
+                "{:#?}",
+                responder.log()
+            );
+            continue;
+        }
+        let since_up = up.elapsed();
+        let learned = learned.expect("the router did not learn the host again after link up");
+        eprintln!(
+            "router entry back {since_up:?} after link up ({learned:?} after the default route)"
+        );
+        let sweep = responder
+            .wait_for(
+                |l| {
+                    l.contains("announce sweep trigger=armed hosts=")
+                        || l.contains("announce sweep trigger=router hosts=")
+                },
+                ANSWER_LIMIT,
+            )
+            .expect("no sweep logged after link up");
+        eprintln!("{sweep}");
+        let status = ask(&mut bus, "status", &[]);
+        let sweeps = announced(&status, "sweeps").expect("sweeps in status");
+        assert!(sweeps >= 2, "the start's sweep and link up's:\n{status}");
+        assert!(status.contains("\"sweep_pending\": false"), "{status}");
+        assert_eq!(announced(&status, "refused"), Some(0), "{status}");
+
+        // A reload that adds a prefix changes the ranges: every host again.
+        flush();
+        dir.write(&uci("\tlist prefix '2001:db8:1:2:beef::/96'\n"));
+        let reloaded = Instant::now();
+        let (code, _) = call(&mut bus, 900, "reload", &[]);
+        assert_eq!(code, 0, "reload failed");
+        let learned = time_to_learn(&lab, HOST_ADDR, LEARN_LIMIT)
+            .expect("the router did not learn the host again after the reload");
+        eprintln!(
+            "router entry back {learned:?} after the reload ({:?} including the call)",
+            reloaded.elapsed()
+        );
+        assert!(
+            responder
+                .wait_for(
+                    |l| l.contains("announce sweep trigger=ranges"),
+                    ANSWER_LIMIT
+                )
+                .is_some(),
+            "no ranges sweep logged"
+        );
+        let status = ask(&mut bus, "status", &[]);
+        assert_eq!(announced(&status, "sweeps"), Some(sweeps + 1), "{status}");
+        assert!(announced(&status, "swept") >= Some(2), "{status}");
+        let table = status
+            .find("\"announcements\"")
+            .expect("announcements in status");
+        eprintln!(
+            "{}",
+            status[table..]
+                .lines()
+                .take(7)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        assert_eq!(announced(&status, "refused"), Some(0), "{status}");
+    }
+}
+
+/// An uplink device deleted and made again (a new index, here a new MAC too, as a USB
+/// modem or a VM's hotplugged NIC comes back) is armed again, and the router, whose side of
+/// the link went with it, learns the known host again, with the new MAC.
+#[test]
+#[ignore = "needs root and network namespaces; run by scripts/test.sh"]
+fn announcements_repeat_when_the_uplink_device_is_re_created() {
+    const HOT: &str = "up1";
+    const HOT_ROUTER_IF: &str = "r-up1";
+    const FIRST_MAC: &str = "02:00:00:00:03:00";
+    const NEW_MAC: &str = "02:00:00:00:03:01";
+    let lab = Lab::new(RouterMode::LinkLocal);
+    lab.add_bridge(BRIDGE, DOCKER_GW_CIDR);
+    let host = lab.add_host("c1", BRIDGE, HOST_CIDR, DOCKER_GW);
+    let default_route = || {
+        lab.server_ip(&[
+            "-6", "route", "add", "default", "via", "fe80::1", "dev", HOT, "metric", "2048",
+        ])
+    };
+    lab.add_link(HOT, FIRST_MAC, HOT_ROUTER_IF);
+    lab.set_link(HOT, true);
+    default_route();
+    let mut responder = lab.spawn_daemon(
+        &[],
+        &["-i", HOT, "-f", "--downstream", BRIDGE, "--announce"],
+    );
+    responder.wait_armed(HOT);
+    assert!(
+        lab.ping_from(&host, DOCKER_GW),
+        "container cannot reach its gateway"
+    );
+    let limit = Duration::from_secs(3);
+    assert!(
+        time_to_learn_on(&lab, HOST_ADDR, HOT_ROUTER_IF, FIRST_MAC, limit).is_some(),
+        "the router did not learn the new host"
+    );
+
+    lab.delete_link(HOT);
+    assert!(
+        responder
+            .wait_for(
+                |l| l.contains(&format!("disarmed device={HOT}")),
+                ANSWER_LIMIT
+            )
+            .is_some(),
+        "the uplink was not disarmed"
+    );
+    lab.add_link(HOT, NEW_MAC, HOT_ROUTER_IF);
+    lab.set_link(HOT, true);
+    let up = Instant::now();
+    default_route();
+    let learned = time_to_learn_on(&lab, HOST_ADDR, HOT_ROUTER_IF, NEW_MAC, limit);
+    let since_up = up.elapsed();
+    assert!(
+        learned.is_some(),
+        "the router did not learn the host again:\n{:#?}",
+        responder.log()
+    );
+    eprintln!("router entry back {since_up:?} after the re-created device came up");
+    assert!(
+        responder
+            .wait_for(|l| l.contains("announce sweep trigger=armed"), ANSWER_LIMIT)
+            .is_some(),
+        "no sweep on arming the new device"
+    );
+}
+
+/// A sweep larger than the announcement budget: 500 hosts already on the bridge when the
+/// daemon starts are all announced, at the budget's pace (100 per second after a burst of
+/// 90), none refused; the router learns the first and the last; afterwards the daemon is
+/// asleep again.
+#[test]
+#[ignore = "needs root and network namespaces; run by scripts/test.sh"]
+fn a_sweep_larger_than_the_budget_announces_every_host_at_its_pace() {
+    const HOSTS: u32 = 500;
+    let lab = Lab::new(RouterMode::LinkLocal);
+    lab.add_bridge(BRIDGE, DOCKER_GW_CIDR);
+    let addr = |i: u32| format!("2001:db8:1:2:d0c::1:{i:x}");
+    let batch: String = (0..HOSTS)
+        .map(|i| {
+            format!(
+                "neigh add {} lladdr 02:00:00:aa:{:02x}:{:02x} dev {BRIDGE} nud permanent\n",
+                addr(i),
+                i >> 8,
+                i & 0xff
+            )
+        })
+        .collect();
+    let path = std::env::temp_dir().join(format!("ndpr-sweep-{}", std::process::id()));
+    std::fs::write(&path, batch).expect("write the ip batch file");
+    let added = lab.run_in(
+        &lab.ns(common::Role::Server),
+        &["ip", "-batch", path.to_str().expect("utf-8 path")],
+    );
+    let _ = std::fs::remove_file(&path);
+    assert!(added.status.success(), "{added:?}");
+    let mut responder = start(&lab, &["--downstream", BRIDGE, "--announce"]);
+    let line = responder
+        .wait_for(
+            |l| l.contains("announce sweep trigger=start"),
+            Duration::from_secs(15),
+        )
+        .expect("the start's sweep did not finish");
+    eprintln!("{line}");
+    // The hosts and the bridge's own address.
+    assert!(line.contains(&format!("hosts={}", HOSTS + 1)), "{line}");
+    let ms: u64 = line
+        .rsplit("ms=")
+        .next()
+        .and_then(|v| v.trim().parse().ok())
+        .expect("ms= in the sweep's line");
+    // 411 hosts after the first 90, at 100 per second, in batches of 10.
+    assert!((3_900..6_000).contains(&ms), "{line}");
+    for i in [0, HOSTS - 1] {
+        assert!(
+            time_to_learn(&lab, &addr(i), Duration::from_secs(2)).is_some(),
+            "the router did not learn {}",
+            addr(i)
+        );
+    }
+    // The router verifies each entry it learned with a unicast NS a few seconds later
+    // (RFC 4861 section 7.3.3), which the daemon answers: idle is a second without NS.
+    let mut quiet = None;
+    for _ in 0..15 {
+        let ns = responder.counters().get("ns_received");
+        let before = responder.cpu_time();
+        std::thread::sleep(Duration::from_secs(1));
+        let cpu = responder.cpu_time().saturating_sub(before);
+        if responder.counters().get("ns_received") == ns {
+            quiet = Some(cpu);
+            break;
+        }
+    }
+    let idle = quiet.expect("the router never stopped soliciting");
+    eprintln!("CPU time in a second without NS after the sweep: {idle:?}");
+    // Less than two ticks of the kernel's accounting (10 ms each).
+    assert!(
+        idle < Duration::from_millis(20),
+        "{idle:?}: not asleep after the sweep"
+    );
 }
 
 /// The daemon's peak resident set (VmHWM in /proc/PID/status, proc(5)).

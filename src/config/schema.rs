@@ -166,7 +166,9 @@ pub const UPLINK: [Row; 14] = [
         kind: Kind::Bool(ANNOUNCE),
         help: "Announce a host that appears on a downstream device (or a prefix_from \
                interface's device) in a range: an unsolicited NA on the uplink and an NS from \
-               it to the default router. Needs a 'downstream' or a 'prefix_from'.",
+               it to the default router; every such host again when the uplink comes back, \
+               its default router changes or its ranges change. Needs a 'downstream' or a \
+               'prefix_from'.",
         shown: Shown::Uplink(|u| yes_no(u.announce)),
     },
     Row {

@@ -28,22 +28,51 @@ impl TokenBucket {
 
     /// Takes one token if there is one. A zero rate means "no limit".
     pub fn take(&mut self, now_ns: u64) -> bool {
+        self.take_keeping(now_ns, 0)
+    }
+
+    /// Takes one token only if `keep` more stay in the bucket after it: a background task
+    /// (an announcement sweep) leaves those for the events that cannot wait.
+    pub fn take_keeping(&mut self, now_ns: u64, keep: u32) -> bool {
         if self.limit.rate == 0 {
             return true;
         }
-        let cap = self.limit.burst.max(1) as u64 * NANOS_PER_SEC;
-        let elapsed = now_ns.saturating_sub(self.last_ns);
+        self.level = self.level_at(now_ns);
         self.last_ns = now_ns.max(self.last_ns);
-        self.level = self
-            .level
-            .saturating_add(elapsed.saturating_mul(self.limit.rate as u64))
-            .min(cap);
-        if self.level >= NANOS_PER_SEC {
+        let need = (u64::from(keep) + 1) * NANOS_PER_SEC;
+        if self.level >= need {
             self.level -= NANOS_PER_SEC;
             true
         } else {
             false
         }
+    }
+
+    /// When the bucket will hold `tokens` (no later than when it is full): `now_ns` if it
+    /// does already or there is no limit.
+    pub fn ready_at(&self, now_ns: u64, tokens: u32) -> u64 {
+        if self.limit.rate == 0 {
+            return now_ns;
+        }
+        let want = (u64::from(tokens) * NANOS_PER_SEC).min(self.cap());
+        let level = self.level_at(now_ns);
+        if level >= want {
+            return now_ns;
+        }
+        // Rounded up, so that at the returned time the tokens are really there.
+        now_ns.max(self.last_ns) + (want - level).div_ceil(u64::from(self.limit.rate))
+    }
+
+    fn cap(&self) -> u64 {
+        self.limit.burst.max(1) as u64 * NANOS_PER_SEC
+    }
+
+    /// The level refilled up to `now_ns` (a clock going backwards refills nothing).
+    fn level_at(&self, now_ns: u64) -> u64 {
+        let elapsed = now_ns.saturating_sub(self.last_ns);
+        self.level
+            .saturating_add(elapsed.saturating_mul(self.limit.rate as u64))
+            .min(self.cap())
     }
 }
 
@@ -113,6 +142,22 @@ mod tests {
         assert!(!b.take(SEC / 10));
         // A long pause refills only up to the burst.
         assert_eq!((0..10).filter(|_| b.take(100 * SEC)).count(), 5);
+    }
+
+    #[test]
+    fn a_kept_reserve_is_left_and_ready_at_says_when_tokens_are_back() {
+        let mut b = TokenBucket::new(lim(10, 5), 0);
+        assert_eq!((0..10).filter(|_| b.take_keeping(0, 2)).count(), 3);
+        // The reserve is still there for an ordinary take.
+        assert!(b.take(0) && b.take(0) && !b.take(0));
+        assert_eq!(b.ready_at(0, 1), SEC / 10);
+        assert_eq!(b.ready_at(0, 3), 3 * SEC / 10);
+        // Never later than full: asking for more than the burst waits for the burst.
+        assert_eq!(b.ready_at(0, 50), SEC / 2);
+        assert!(!b.take(SEC / 10 - 1));
+        assert!(b.take(b.ready_at(SEC / 10 - 1, 1)));
+        assert_eq!(b.ready_at(5 * SEC, 1), 5 * SEC);
+        assert_eq!(TokenBucket::new(lim(0, 0), 0).ready_at(7, 9), 7);
     }
 
     #[test]

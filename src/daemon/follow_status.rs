@@ -119,6 +119,9 @@ pub fn put_uplink(b: &mut BlobmsgBuilder, state: &State, u: &Uplink) {
         let t = b.open_table("announcements");
         b.put_u64("sent", c.sent);
         b.put_u64("refused", c.refused);
+        b.put_u64("sweeps", c.sweeps);
+        b.put_u64("swept", c.swept);
+        b.put_bool("sweep_pending", announcer.sweep_due().is_some());
         b.close(t);
     }
     let a = b.open_array("ranges");

@@ -1,7 +1,7 @@
 //! The daemon: one thread, one poll over the signalfd, the rtnetlink socket, the ubus
-//! connection and one packet socket per armed uplink. No timers but a ubus retry or the
-//! deadline of a netifd `dump` in flight: with no NS arriving and no link, config or netifd
-//! changes, it never wakes up.
+//! connection and one packet socket per armed uplink. No timers but a ubus retry, the
+//! deadline of a netifd `dump` in flight or an announcement sweep waiting for its budget:
+//! with no NS arriving, no sweep and no link, config or netifd changes, it never wakes up.
 
 pub mod bus;
 mod follow_status;
@@ -11,6 +11,7 @@ mod uplink;
 
 use crate::cli::{RunOptions, Source};
 use crate::config::{self, Config, UplinkConfig};
+use crate::core::announce::SweepTrigger;
 use crate::state::hosts::HostTable;
 use crate::state::links::Links;
 use crate::state::netifd::{self as netifd_dump, NetifdPrefixes};
@@ -79,6 +80,12 @@ pub struct State {
     pub started_ns: u64,
     pub reloads: u64,
     pub netifd: Netifd,
+    /// While the kernel's tables are being read (at start, after lost events): the sweep
+    /// that follows. Hosts that show up meanwhile are not announced one by one, and no
+    /// other sweep starts: that sweep announces them all at the budget's pace.
+    reading: Option<SweepTrigger>,
+    /// A default route changed since the uplinks last looked at their router.
+    default_route_changed: bool,
 }
 
 /// What the daemon knows from netifd, for the `prefix_from` rules.
@@ -197,6 +204,7 @@ impl State {
                 if changed && *change != RouteChange::Delete && route.dst.prefix_len() == 128 {
                     self.host_appeared(HostEvidence::HostRoute, &route.dst.network());
                 }
+                self.default_route_changed |= changed && route.dst.prefix_len() == 0;
                 false
             }
             RtnlEvent::Neighbour {
@@ -235,8 +243,61 @@ impl State {
             hosts: &self.hosts,
             probe: self.probe.as_ref(),
         };
+        let announce = self.reading.is_none();
         for u in &mut self.uplinks {
-            u.on_host(evidence, addr, &kernel, self.verbose);
+            u.on_host(evidence, addr, &kernel, announce, self.verbose);
+        }
+    }
+
+    /// After rtnetlink events: an uplink whose default router appeared or changed
+    /// announces every host again, the new router knowing none of them.
+    fn check_routers(&mut self) {
+        if !std::mem::take(&mut self.default_route_changed) {
+            return;
+        }
+        let now = monotonic_ns();
+        for u in &mut self.uplinks {
+            if u.router_changed(&self.routes) && self.reading.is_none() {
+                u.start_sweep(SweepTrigger::Router, now);
+            }
+        }
+    }
+
+    /// The kernel's tables are read: every uplink with `announce` sweeps them.
+    fn tables_read(&mut self) {
+        let Some(trigger) = self.reading.take() else {
+            return;
+        };
+        let now = monotonic_ns();
+        for u in &mut self.uplinks {
+            u.router_changed(&self.routes);
+            u.start_sweep(trigger, now);
+        }
+    }
+
+    /// When the earliest sweep waiting for its budget wants to go on.
+    fn sweep_due(&self) -> Option<u64> {
+        if self.reading.is_some() {
+            return None;
+        }
+        self.uplinks.iter().filter_map(Uplink::sweep_due).min()
+    }
+
+    /// Lets every sweep that is due go on.
+    fn run_sweeps(&mut self, now: u64) {
+        if self.sweep_due().is_none_or(|due| due > now) {
+            return;
+        }
+        let kernel = uplink::Kernel {
+            links: &self.links,
+            routes: &self.routes,
+            hosts: &self.hosts,
+            probe: self.probe.as_ref(),
+        };
+        for u in &mut self.uplinks {
+            if u.sweep_due().is_some_and(|due| due <= now) {
+                u.sweep(&kernel, self.verbose, now);
+            }
         }
     }
 
@@ -365,8 +426,16 @@ impl State {
     }
 
     fn sync_uplinks(&mut self) {
+        let now = monotonic_ns();
         for u in &mut self.uplinks {
-            u.sync(&self.links, self.config.enabled);
+            let trigger = u.sync(&self.links, self.config.enabled);
+            // Kept current from here too, so a router already there when the uplink is
+            // armed is not taken for a new one at the next route change.
+            let router = u.router_changed(&self.routes);
+            let trigger = trigger.or(router.then_some(SweepTrigger::Router));
+            if let (Some(trigger), None) = (trigger, self.reading) {
+                u.start_sweep(trigger, now);
+            }
         }
         let probing = self.uplinks.iter().any(|u| u.prober.is_some());
         if !probing {
@@ -477,6 +546,8 @@ impl Daemon {
                 state: "unknown",
                 ..Netifd::default()
             },
+            reading: Some(SweepTrigger::Start),
+            default_route_changed: false,
         };
         match &opts.source {
             Source::Flags(cfg) => state.apply(cfg.clone()),
@@ -513,8 +584,14 @@ impl Daemon {
         );
         loop {
             self.fill_pollfds();
-            // No timeout unless a ubus retry or a netifd dump is pending: idle means asleep.
-            let timeout = match self.bus.as_ref().and_then(Bus::retry_at) {
+            // No timeout unless a ubus retry, a netifd dump or a sweep is pending: idle means
+            // asleep.
+            let retry = self.bus.as_ref().and_then(Bus::retry_at);
+            let wake = match (retry, self.state.sweep_due()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let timeout = match wake {
                 // Rounded up: waking before the retry is due would only loop back here.
                 Some(at) => at
                     .saturating_sub(monotonic_ns())
@@ -576,6 +653,8 @@ impl Daemon {
                     }
                 }
             }
+            // Last, so a sweep that one of the handlers above started begins at once.
+            self.state.run_sweeps(monotonic_ns());
         }
     }
 
@@ -632,6 +711,7 @@ impl Daemon {
                     self.state.links.clear();
                     self.state.routes.clear();
                     self.state.hosts.clear();
+                    self.state.reading = Some(SweepTrigger::Reread);
                     self.resyncing = true;
                     self.request_dump(DumpPhase::Links);
                 }
@@ -643,6 +723,12 @@ impl Daemon {
         }
         if changed && !self.resyncing {
             self.state.sync_uplinks();
+        }
+        self.state.check_routers();
+        // After the uplinks took the links read with the tables, so that an uplink armed by
+        // them sweeps once, for the reading.
+        if self.dump == DumpPhase::Done {
+            self.state.tables_read();
         }
     }
 

@@ -3,7 +3,7 @@
 
 use super::memberships::Memberships;
 use crate::config::{HostsMode, UplinkConfig};
-use crate::core::announce::{self, Announcer};
+use crate::core::announce::{self, Announcer, Pass, SweepSource, SweepTrigger};
 use crate::core::follow::FollowView;
 use crate::core::groups::{self, GroupPlan, GROUP_CAP};
 use crate::core::probe::{ProbeDecision, Prober};
@@ -17,6 +17,7 @@ use crate::sys::probe::ProbeSocket;
 use crate::sys::time::monotonic_ns;
 use crate::wire::{self, NaFrame, NA_FRAME_LEN, NS_FRAME_LEN_MAX};
 use crate::{log_debug, log_info, log_notice, log_warn};
+use std::net::Ipv6Addr;
 
 /// Whether the uplink is receiving, as status shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,6 +134,10 @@ pub struct Uplink {
     memberships: Option<Memberships>,
     /// Why the last join failed, until one succeeds.
     pub group_error: Option<String>,
+    /// The ranges changed since the last `sync` (a reason to announce every host again).
+    ranges_changed: bool,
+    /// The default router on the uplink when last looked at, while armed with `announce`.
+    router: Option<Ipv6Addr>,
 }
 
 impl Uplink {
@@ -149,6 +154,8 @@ impl Uplink {
             plan,
             memberships: None,
             group_error: None,
+            ranges_changed: false,
+            router: None,
         }
     }
 
@@ -156,10 +163,16 @@ impl Uplink {
     /// the memberships in line with them.
     pub fn reconfigure(&mut self, cfg: UplinkConfig, now_ns: u64) {
         let old = self.config();
-        if cfg.prefixes != old.prefixes
+        let prefixes_changed = cfg.prefixes != old.prefixes
             || cfg.netifd.prefixes != old.netifd.prefixes
-            || cfg.excludes != old.excludes
-        {
+            || cfg.excludes != old.excludes;
+        // What decides which hosts are ours: the hosts the upstream router knows through us
+        // may no longer be all of them.
+        self.ranges_changed |= prefixes_changed
+            || cfg.downstreams != old.downstreams
+            || cfg.netifd.devices != old.netifd.devices
+            || cfg.hosts != old.hosts;
+        if prefixes_changed {
             self.plan = plan_for(&cfg, Some(&self.plan));
         }
         self.responder.reconfigure(cfg, now_ns);
@@ -191,18 +204,48 @@ impl Uplink {
 
     /// Brings the socket in line with the link: open while the device exists, is up and has
     /// an Ethernet address; closed otherwise. Reopened when the device was recreated under a
-    /// new index. `active` is false when the global `enabled` is off.
-    pub fn sync(&mut self, links: &Links, active: bool) {
+    /// new index. `active` is false when the global `enabled` is off. Returns why every
+    /// host should be announced again, with `announce`: the uplink became armed (from any
+    /// other state or on a new index), its ranges changed, or `announce` was turned on.
+    pub fn sync(&mut self, links: &Links, active: bool) -> Option<SweepTrigger> {
+        let armed_on = self
+            .state
+            .is_armed()
+            .then(|| self.socket.as_ref().map(PacketSocket::ifindex))
+            .flatten();
+        let ranges_changed = std::mem::take(&mut self.ranges_changed);
+        let trigger = self.sync_link(links, active);
+        let announcer = self.announcer.as_mut()?;
+        let ifindex = match (self.state, self.socket.as_ref()) {
+            (LinkState::Armed, Some(sock)) => sock.ifindex(),
+            _ => {
+                // Not armed: nothing can be sent; arming again sweeps from the start.
+                announcer.cancel_sweep();
+                self.router = None;
+                return None;
+            }
+        };
+        match trigger {
+            _ if armed_on != Some(ifindex) => Some(SweepTrigger::Armed),
+            Some(t) => Some(t),
+            None => ranges_changed.then_some(SweepTrigger::Ranges),
+        }
+    }
+
+    /// `sync` without the announcement decision; `Enabled` when it created the announcer.
+    fn sync_link(&mut self, links: &Links, active: bool) -> Option<SweepTrigger> {
         self.devices = DeviceIndexes::resolve(self.config(), links);
         if self.config().hosts != Some(HostsMode::Probe) {
             self.prober = None;
         } else if self.prober.is_none() {
             self.prober = Some(Prober::new(monotonic_ns()));
         }
+        let mut trigger = None;
         if !self.config().announce {
             self.announcer = None;
         } else if self.announcer.is_none() {
             self.announcer = Some(Announcer::new(monotonic_ns()));
+            trigger = Some(SweepTrigger::Enabled);
         }
         let device = self.config().device.clone();
         let (state, want_index) = match links.by_name(&device) {
@@ -214,7 +257,7 @@ impl Uplink {
                     &device,
                     "device has no Ethernet address; NDP needs a link layer",
                 );
-                return;
+                return trigger;
             }
             Some((ifindex, _)) => (LinkState::Armed, Some(ifindex)),
         };
@@ -224,7 +267,7 @@ impl Uplink {
                 log_info!("disarmed device={device} state={}", state.as_str());
             }
             self.state = state;
-            return;
+            return trigger;
         };
         if self.socket.as_ref().map(PacketSocket::ifindex) != Some(ifindex) {
             self.socket = None;
@@ -237,12 +280,45 @@ impl Uplink {
                 }
                 Err(e) => {
                     self.fail(&device, &format!("cannot listen on {device}: {e}"));
-                    return;
+                    return trigger;
                 }
             }
         }
         self.state = LinkState::Armed;
         self.sync_groups(&device, ifindex);
+        trigger
+    }
+
+    /// Starts announcing every host again (restarting a sweep in progress).
+    pub fn start_sweep(&mut self, trigger: SweepTrigger, now_ns: u64) {
+        if !self.state.is_armed() {
+            return;
+        }
+        if let Some(announcer) = self.announcer.as_mut() {
+            log_debug!(
+                "device={} announce sweep started trigger={}",
+                self.responder.config().device,
+                trigger.as_str()
+            );
+            announcer.start_sweep(trigger, now_ns);
+        }
+    }
+
+    /// When the sweep in progress wants to go on, if there is one.
+    pub fn sweep_due(&self) -> Option<u64> {
+        self.announcer.as_ref().and_then(Announcer::sweep_due)
+    }
+
+    /// Notes the uplink's current default router while armed with `announce`; true when
+    /// one appeared or another took its place, which knows none of the hosts.
+    pub fn router_changed(&mut self, routes: &RouteTable) -> bool {
+        let Some(sock) = self.socket.as_ref().filter(|_| self.announcer.is_some()) else {
+            return false;
+        };
+        let router = routes.default_router(sock.ifindex());
+        let changed = router.is_some() && router != self.router;
+        self.router = router;
+        changed
     }
 
     /// Joins and leaves groups until the memberships equal the plan. A device re-created
@@ -387,12 +463,15 @@ impl Uplink {
     }
 
     /// A host appeared at `addr`: answers the solicitation that waited for it, if any
-    /// (`hosts probe`), and announces it (`announce`), if this uplink answers for it.
+    /// (`hosts probe`), and announces it (`announce`) if this uplink answers for it and
+    /// `announce` is true (false while the daemon reads the kernel's tables: a sweep
+    /// follows that announces them all at the budget's pace).
     pub fn on_host(
         &mut self,
         evidence: HostEvidence,
-        addr: &std::net::Ipv6Addr,
+        addr: &Ipv6Addr,
         kernel: &Kernel<'_>,
+        announce: bool,
         verbose: bool,
     ) {
         if let HostEvidence::Neighbour(ifindex) = evidence {
@@ -430,36 +509,61 @@ impl Uplink {
                 Verdict::Drop(..) | Verdict::Ignore => {}
             }
         }
-        let Some(announcer) = self.announcer.as_mut() else {
+        let Some(announcer) = self.announcer.as_mut().filter(|_| announce) else {
             return;
         };
         let cfg = self.responder.config();
-        // Only a host this uplink would answer for: in a range, and not our own address.
-        let ours = responder::lookup(cfg, facts.addresses, facts.follow.as_ref(), addr)
-            .answer()
-            .is_ok();
-        if !ours || !announcer.take(now_ns) {
+        if !answers_for(cfg, &facts, addr) || !announcer.take(now_ns) {
             return;
         }
-        let mut na = SendBatch::<NA_FRAME_LEN>::default();
-        na.push(|slot| {
-            let frame = announce::unsolicited_na(cfg, facts.mac, facts.link_local, *addr);
-            wire::emit_na(&frame, slot).ok()
-        });
-        send(sock, &mut na, &device);
         let router = kernel.routes.default_router(sock.ifindex());
-        if let Some(router) = router {
-            let mut ns = SendBatch::<NS_FRAME_LEN_MAX>::default();
-            ns.push(|slot| {
-                wire::emit_ns(&announce::router_ns(facts.mac, *addr, router), slot).ok()
-            });
-            send(sock, &mut ns, &device);
-        }
+        announce_host(sock, cfg, &facts, router, addr, &device);
         if verbose {
-            match router {
-                Some(router) => log_info!("announce device={device} host={addr} router={router}"),
-                None => log_info!("announce device={device} host={addr} router=none"),
+            log_announce(&device, addr, router, None);
+        }
+    }
+
+    /// Goes on with the sweep in progress, if it is due: announces the next hosts while
+    /// the budget lasts; logs the sweep when it finished.
+    pub fn sweep(&mut self, kernel: &Kernel<'_>, verbose: bool, now_ns: u64) {
+        let Some(announcer) = self.announcer.as_mut() else {
+            return;
+        };
+        let Some((sock, facts)) = armed_facts(
+            self.socket.as_ref(),
+            self.responder.config(),
+            &self.devices,
+            kernel,
+        ) else {
+            // Nothing can be sent (no MAC, no device): not pending, so the loop sleeps; the
+            // link change that fixes it arms the uplink and sweeps again.
+            announcer.cancel_sweep();
+            return;
+        };
+        let cfg = self.responder.config();
+        let device = IfName::try_from(cfg.device.as_str()).unwrap_or_default();
+        let router = kernel.routes.default_router(sock.ifindex());
+        let hosts = UplinkHosts {
+            cfg,
+            facts: &facts,
+            devices: &self.devices,
+            kernel,
+        };
+        let trigger = announcer.sweep_trigger();
+        let done = announcer.sweep(&hosts, now_ns, |addr| {
+            announce_host(sock, cfg, &facts, router, &addr, &device);
+            if verbose {
+                log_announce(&device, &addr, router, trigger);
             }
+        });
+        if let Some(done) = done {
+            log_info!(
+                "device={device} announce sweep trigger={} hosts={} restarts={} ms={}",
+                done.trigger.as_str(),
+                done.announced,
+                done.restarts,
+                done.elapsed_ns / 1_000_000
+            );
         }
     }
 
@@ -468,6 +572,108 @@ impl Uplink {
         if let Some(err) = self.socket.as_ref().and_then(PacketSocket::take_error) {
             log_debug!("device={}: {err}", self.config().device);
         }
+    }
+}
+
+/// Whether the uplink configured as `cfg` answers for `addr`, so announces it: in a range,
+/// known under the hosts policy, and not its own address.
+fn answers_for(cfg: &UplinkConfig, facts: &InterfaceFacts<'_>, addr: &Ipv6Addr) -> bool {
+    responder::lookup(cfg, facts.addresses, facts.follow.as_ref(), addr)
+        .answer()
+        .is_ok()
+}
+
+/// The hosts an uplink's sweep walks, as the daemon's tables hold them now.
+struct UplinkHosts<'a, 'k> {
+    cfg: &'a UplinkConfig,
+    facts: &'a InterfaceFacts<'k>,
+    devices: &'a DeviceIndexes,
+    kernel: &'a Kernel<'k>,
+}
+
+impl UplinkHosts<'_, '_> {
+    /// Every address of the host devices themselves.
+    fn device_addresses(&self) -> impl Iterator<Item = &Ipv6Addr> {
+        self.devices
+            .hosts
+            .iter()
+            .filter_map(|i| self.kernel.links.get(*i))
+            .flat_map(|l| l.addresses.iter())
+    }
+}
+
+impl SweepSource for UplinkHosts<'_, '_> {
+    fn next(&self, pass: Pass, after: Option<Ipv6Addr>) -> Option<Ipv6Addr> {
+        match pass {
+            Pass::Neighbours => self
+                .kernel
+                .hosts
+                .next_on(after.as_ref(), &self.devices.hosts),
+            Pass::HostRoutes => self
+                .kernel
+                .routes
+                .next_host_route(after.as_ref(), &self.devices.downstreams),
+            Pass::DeviceAddresses => self
+                .device_addresses()
+                .filter(|a| after.is_none_or(|after| **a > after))
+                .min()
+                .copied(),
+        }
+    }
+
+    fn contains(&self, pass: Pass, addr: &Ipv6Addr) -> bool {
+        match pass {
+            Pass::Neighbours => self.kernel.hosts.known_on(addr, &self.devices.hosts),
+            Pass::HostRoutes => self
+                .kernel
+                .routes
+                .has_host_route(addr, &self.devices.downstreams),
+            Pass::DeviceAddresses => self.device_addresses().any(|a| a == addr),
+        }
+    }
+
+    fn ours(&self, addr: &Ipv6Addr) -> bool {
+        answers_for(self.cfg, self.facts, addr)
+    }
+}
+
+/// Sends the announcement of `addr`: the unsolicited NA, and the NS to `router` if there
+/// is one (see `core::announce`).
+fn announce_host(
+    sock: &PacketSocket,
+    cfg: &UplinkConfig,
+    facts: &InterfaceFacts<'_>,
+    router: Option<Ipv6Addr>,
+    addr: &Ipv6Addr,
+    device: &str,
+) {
+    let mut na = SendBatch::<NA_FRAME_LEN>::default();
+    na.push(|slot| {
+        let frame = announce::unsolicited_na(cfg, facts.mac, facts.link_local, *addr);
+        wire::emit_na(&frame, slot).ok()
+    });
+    send(sock, &mut na, device);
+    if let Some(router) = router {
+        let mut ns = SendBatch::<NS_FRAME_LEN_MAX>::default();
+        ns.push(|slot| wire::emit_ns(&announce::router_ns(facts.mac, *addr, router), slot).ok());
+        send(sock, &mut ns, device);
+    }
+}
+
+/// The verbose line for one announced host (`sweep` names the sweep's trigger).
+fn log_announce(
+    device: &str,
+    addr: &Ipv6Addr,
+    router: Option<Ipv6Addr>,
+    sweep: Option<SweepTrigger>,
+) {
+    let router = router.map_or_else(|| "none".to_string(), |r| r.to_string());
+    match sweep {
+        Some(t) => log_info!(
+            "announce device={device} host={addr} router={router} sweep={}",
+            t.as_str()
+        ),
+        None => log_info!("announce device={device} host={addr} router={router}"),
     }
 }
 

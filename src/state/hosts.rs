@@ -74,6 +74,19 @@ impl HostTable {
             .any(|(_, i)| devices.contains(i))
     }
 
+    /// The lowest address above `after` (the lowest of all without one) with an entry on
+    /// any of `devices`: an announcement sweep's next host. No allocation.
+    pub fn next_on(&self, after: Option<&Ipv6Addr>, devices: &[u32]) -> Option<Ipv6Addr> {
+        let first = after.map_or(0, |a| {
+            let octets = a.octets();
+            self.entries.partition_point(|(e, _)| *e <= octets)
+        });
+        self.entries[first..]
+            .iter()
+            .find(|(_, i)| devices.contains(i))
+            .map(|(a, _)| Ipv6Addr::from(*a))
+    }
+
     /// How many entries are on any of `devices` (for status).
     pub fn count_on(&self, devices: &[u32]) -> usize {
         self.entries
@@ -107,6 +120,35 @@ mod tests {
         assert!(!h.known_on(&ip("2001:db8::5"), &[5]));
         h.forget_device(7);
         assert_eq!(h.len(), 1);
+    }
+
+    #[test]
+    fn next_on_walks_the_addresses_of_some_devices_in_order() {
+        let mut h = HostTable::default();
+        for (dev, addr) in [
+            (5, "2001:db8::9"),
+            (7, "2001:db8::5"),
+            (5, "2001:db8::5"),
+            (3, "2001:db8::7"),
+        ] {
+            h.apply(dev, &ip(addr), true);
+        }
+        let walk = |devices: &[u32]| {
+            let mut seen = Vec::new();
+            let mut after = None;
+            while let Some(a) = h.next_on(after.as_ref(), devices) {
+                seen.push(a);
+                after = Some(a);
+            }
+            seen
+        };
+        assert_eq!(walk(&[5, 7]), vec![ip("2001:db8::5"), ip("2001:db8::9")]);
+        assert_eq!(walk(&[3]), vec![ip("2001:db8::7")]);
+        assert_eq!(
+            h.next_on(Some(&ip("2001:db8::6")), &[5]),
+            Some(ip("2001:db8::9"))
+        );
+        assert!(walk(&[]).is_empty());
     }
 
     #[test]

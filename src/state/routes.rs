@@ -257,6 +257,32 @@ impl RouteTable {
             .and_then(|n| n.gateway)
     }
 
+    /// The lowest destination above `after` (the lowest of all without one) of a /128
+    /// route with a nexthop through any of `devices`: an announcement sweep's next host.
+    /// No allocation.
+    pub fn next_host_route(&self, after: Option<&Ipv6Addr>, devices: &[u32]) -> Option<Ipv6Addr> {
+        let first = match after {
+            Some(a) => self
+                .routes
+                .partition_point(|r| r.key() <= (128, u128::from(*a), u32::MAX)),
+            None => self.routes.partition_point(|r| r.dst.prefix_len() < 128),
+        };
+        self.routes[first..]
+            .iter()
+            .find(|r| r.oifs().any(|o| devices.contains(&o)))
+            .map(|r| r.dst.network())
+    }
+
+    /// Whether a /128 route to `addr` has a nexthop through any of `devices`.
+    pub fn has_host_route(&self, addr: &Ipv6Addr, devices: &[u32]) -> bool {
+        let key = (128, u128::from(*addr), 0);
+        let first = self.routes.partition_point(|r| r.key() < key);
+        self.routes[first..]
+            .iter()
+            .take_while(|r| r.key().0 == 128 && r.key().1 == key.1)
+            .any(|r| r.oifs().any(|o| devices.contains(&o)))
+    }
+
     /// The route the kernel would use for `addr` in this table: the longest matching prefix,
     /// and of those the lowest metric. No allocation.
     pub fn lookup(&self, addr: &Ipv6Addr) -> Option<&Route> {
@@ -306,6 +332,41 @@ mod tests {
 
     fn via_of(t: &RouteTable, addr: &str) -> Vec<Nexthop> {
         t.lookup(&ip(addr)).unwrap().nexthops.to_vec()
+    }
+
+    #[test]
+    fn host_routes_through_some_devices_in_order() {
+        let mut t = RouteTable::default();
+        for (dst, metric, oifs) in [
+            ("2001:db8::9/128", 1024, &[4][..]),
+            ("2001:db8::5/128", 1024, &[2]),
+            ("2001:db8::5/128", 10, &[4]),
+            ("2001:db8::7/128", 1024, &[4, 2]),
+            ("2001:db8::/64", 1024, &[4]),
+            ("::/0", 1024, &[2]),
+        ] {
+            t.apply(&route(dst, metric, oifs), RouteChange::Add);
+        }
+        let mut seen = Vec::new();
+        let mut after = None;
+        while let Some(a) = t.next_host_route(after.as_ref(), &[4]) {
+            seen.push(a);
+            after = Some(a);
+        }
+        // 2001:db8::5 once, though two routes lead to it.
+        assert_eq!(
+            seen,
+            vec![ip("2001:db8::5"), ip("2001:db8::7"), ip("2001:db8::9")]
+        );
+        assert_eq!(t.next_host_route(None, &[2]), Some(ip("2001:db8::5")));
+        assert_eq!(t.next_host_route(Some(&ip("2001:db8::7")), &[2]), None);
+        assert!(t.has_host_route(&ip("2001:db8::5"), &[4]));
+        assert!(t.has_host_route(&ip("2001:db8::7"), &[2]));
+        assert!(!t.has_host_route(&ip("2001:db8::9"), &[2]));
+        assert!(
+            !t.has_host_route(&ip("2001:db8::"), &[4]),
+            "a /64 is not a host route"
+        );
     }
 
     #[test]

@@ -560,7 +560,8 @@ def test_follow_status(driver, router):
     check("the routed range shown with its origin and hosts policy",
           shown.get("ranges") == [f"{ROUTED} \u2014 route via {DOWNSTREAM}, known hosts"], str(shown.get("ranges")))
     check("known hosts and announcements shown as the daemon counts them",
-          shown.get("known") == "1" and f"sent {u['announcements']['sent']}" in shown.get("announced", ""),
+          shown.get("known") == "1" and f"sent {u['announcements']['sent']}" in shown.get("announced", "")
+          and f"sweeps of every host {u['announcements']['sweeps']}" in shown.get("announced", ""),
           str(shown))
     check("route and neighbour tables shown with their limits",
           f"of {daemon['routes']['limit']}" in shown.get("routes", "")

@@ -184,8 +184,9 @@ function renderUplink(u) {
 
 	if (u.announcements)
 		rows.push(row(_('Announcements'), E('span', { 'class': 'ndpr-announcements' }, [ counts(u.announcements, {
-			sent: _('sent'), refused: _('refused (over the rate)')
-		}) ])));
+			sent: _('sent'), refused: _('refused (over the rate)'),
+			sweeps: _('sweeps of every host'), swept: _('hosts announced by sweeps')
+		}) + (u.announcements.sweep_pending ? ', ' + _('a sweep in progress') : '') ])));
 
 	return E('div', { 'class': 'cbi-section ndpr-uplink', 'data-uplink': u.name }, [
 		E('h3', [ u.name + ' (' + u.device + ')' ]),
