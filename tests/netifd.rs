@@ -519,7 +519,12 @@ fn lab_real_netifd_renumbering_moves_the_answers() {
 
     std::fs::write(etc.join("network"), network("2001:db8:1:200::/56")).unwrap();
     let t0 = Instant::now();
-    ubus_call("network", "reload");
+    let reloaded = ubus_call("network", "reload");
+    assert!(
+        reloaded.is_empty(),
+        "network reload: {reloaded}\n{}",
+        observed(&mut d, &mut children)
+    );
     wait_status(
         &mut d,
         &mut children,
