@@ -17,6 +17,12 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 
+# An OpenWrt userland staged as README.md says; where one was built on this machine it is
+# used (the real netifd in the lab tests, scripts/openwrt-test.sh).
+if [ -z "${OPENWRT_STAGE-}" ] && [ -d /tmp/owrtreal/stage ]; then
+	export OPENWRT_STAGE=/tmp/owrtreal/stage
+fi
+
 # Everything every step below runs, installed and checked before the first one starts, so
 # a missing program stops the run at once and by name, not ten minutes in.
 step "installing and checking the tools the tests run"
@@ -35,6 +41,12 @@ cargo test
 cargo test --examples
 
 step "namespace lab tests (root)"
+# tests/netifd.rs runs the real netifd where one was built into the stage as README.md
+# says, with ubusd, the ubus CLI and their libraries from the same stage; without it that
+# test prints SKIPPED.
+if [ -z "${NDPR_NETIFD-}" ] && [ -n "${OPENWRT_STAGE-}" ] && [ -x "$OPENWRT_STAGE/sbin/netifd" ]; then
+	export NDPR_NETIFD=$OPENWRT_STAGE/sbin/netifd NDPR_UBUS_PREFIX=$OPENWRT_STAGE/usr
+fi
 cargo test --tests -- --ignored --test-threads=1
 
 step "luci-app-ndpresponder: translation template and browser test"
@@ -54,10 +66,6 @@ bash scripts/package.sh
 bash scripts/test-packages.sh
 
 step "OpenWrt's real userland: procd, ujail, ubusd, rpcd, uhttpd, opkg"
-# A stage built as README.md says; where one was built on this machine it is used.
-if [ -z "${OPENWRT_STAGE-}" ] && [ -d /tmp/owrtreal/stage ]; then
-	export OPENWRT_STAGE=/tmp/owrtreal/stage
-fi
 bash scripts/openwrt-test.sh
 
 step "all checks passed"

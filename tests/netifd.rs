@@ -367,8 +367,9 @@ impl Drop for Children {
 }
 
 /// Through the real netifd: `NDPR_NETIFD` names a netifd binary built from openwrt/netifd,
-/// `NDPR_UBUS_PREFIX` the prefix of ubusd and the ubus CLI built from openwrt/ubus
-/// (default /tmp/ubusreal/prefix, where the OpenWrt userland build puts them). netifd
+/// `NDPR_UBUS_PREFIX` the prefix of ubusd and the ubus CLI built from openwrt/ubus, with
+/// their libraries in its lib/ (default /tmp/ubusreal/prefix; scripts/test.sh passes the
+/// staged userland's netifd and /usr). netifd
 /// runs in the daemon's namespace with wan static on wan0 (its ip6prefix a /56) and lan
 /// on lan0 (ip6assign 64); the upstream side solicits. Then wan's ip6prefix is changed
 /// and `ubus call network reload` run, as `reload_config` does on a router.
@@ -382,6 +383,9 @@ fn lab_real_netifd_renumbering_moves_the_answers() {
     let prefix = std::env::var_os("NDPR_UBUS_PREFIX")
         .map_or_else(|| "/tmp/ubusreal/prefix".into(), std::path::PathBuf::from);
     let (ubusd, ubus) = (prefix.join("sbin/ubusd"), prefix.join("bin/ubus"));
+    // The userland's own libraries (libubox, libubus, libuci; netifd's libnl-tiny and
+    // libucode where installed beside them), for these three programs only.
+    let libs = prefix.join("lib");
     if !netifd.is_file() || !ubusd.is_file() || !ubus.is_file() {
         println!(
             "SKIPPED: {} or {} or {} is missing",
@@ -427,9 +431,11 @@ fn lab_real_netifd_renumbering_moves_the_answers() {
     std::fs::write(etc.join("network"), network("2001:db8:1:100::/56")).unwrap();
     dir.write("config uplink 'wan'\n\toption device 'wan0'\n\tlist prefix_from 'lan'\n");
     let sock = dir.ubus_socket();
+    let netifd_log = dir.path.join("netifd.log");
     let mut children = Children(Vec::new());
     children.0.push(
         Command::new(&ubusd)
+            .env("LD_LIBRARY_PATH", &libs)
             .arg("-s")
             .arg(&sock)
             .stdout(Stdio::null())
@@ -437,9 +443,14 @@ fn lab_real_netifd_renumbering_moves_the_answers() {
             .spawn()
             .unwrap(),
     );
+    // Accepting, not merely existing: ubusd binds before it listens, and netifd exits
+    // ("Failed to connect to ubus") if its one connect comes in between.
     let deadline = Instant::now() + Duration::from_secs(5);
-    while !sock.exists() {
-        assert!(Instant::now() < deadline, "ubusd did not create its socket");
+    while std::os::unix::net::UnixStream::connect(&sock).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "ubusd did not accept on {sock:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let in_a = |program: &std::path::Path| {
@@ -449,16 +460,17 @@ fn lab_real_netifd_renumbering_moves_the_answers() {
     };
     children.0.push(
         in_a(&netifd)
+            .env("LD_LIBRARY_PATH", &libs)
             .arg("-s")
             .arg(&sock)
             .arg("-c")
             .arg(&etc)
             .arg("-p")
             .arg(dir.path.join("lib-netifd"))
-            .args(["-h", "/bin/true", "-S", "-l", "1", "-r"])
+            .args(["-h", "/bin/true", "-S", "-l", "3", "-r"])
             .arg(dir.path.join("resolv.conf"))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&netifd_log).unwrap())
             .spawn()
             .unwrap(),
     );
@@ -468,6 +480,7 @@ fn lab_real_netifd_renumbering_moves_the_answers() {
     );
     let ubus_call = |object: &str, method: &str| -> String {
         let out = Command::new("timeout")
+            .env("LD_LIBRARY_PATH", &libs)
             .arg(COMMAND_TIMEOUT)
             .arg(&ubus)
             .arg("-s")
@@ -475,9 +488,28 @@ fn lab_real_netifd_renumbering_moves_the_answers() {
             .args(["call", object, method])
             .output()
             .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if !out.status.success() {
+            text += &format!("({}: {})", out.status, String::from_utf8_lossy(&out.stderr));
+        }
+        text
     };
-    let wait_status = |d: &mut Daemon, needles: &[&str]| {
+    // What a failure shows: the daemon's status and log, what netifd itself reports, and
+    // whether it still runs.
+    let observed = |d: &mut Daemon, children: &mut Children| {
+        format!(
+            "--- ndpresponder status ---\n{}\n--- ndpresponder log ---\n{:#?}\n\
+             --- network.interface dump ---\n{}\n--- netifd ({:?}) log ---\n{}",
+            ubus_call("ndpresponder", "status"),
+            d.log(),
+            ubus_call("network.interface", "dump"),
+            children.0[1]
+                .try_wait()
+                .map(|s| s.map_or("running".into(), |s| s.to_string())),
+            std::fs::read_to_string(&netifd_log).unwrap_or_default()
+        )
+    };
+    let wait_status = |d: &mut Daemon, children: &mut Children, needles: &[&str]| {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let json = ubus_call("ndpresponder", "status");
@@ -486,14 +518,15 @@ fn lab_real_netifd_renumbering_moves_the_answers() {
             }
             assert!(
                 Instant::now() < deadline,
-                "status never had {needles:?}:\n{json}\n{:#?}",
-                d.log()
+                "status never had {needles:?}\n{}",
+                observed(d, children)
             );
             std::thread::sleep(Duration::from_millis(5));
         }
     };
     wait_status(
         &mut d,
+        &mut children,
         &[
             "\"armed\": true",
             "2001:db8:1:100::/64",
@@ -502,20 +535,42 @@ fn lab_real_netifd_renumbering_moves_the_answers() {
     );
     pair.wait_link_local();
     let ndisc = |target: &str| pair.ndisc_answered(target, 3, 300);
-    assert!(ndisc("2001:db8:1:100::5"), "lan's /64 not answered");
+    assert!(
+        ndisc("2001:db8:1:100::5"),
+        "lan's /64 not answered\n{}",
+        observed(&mut d, &mut children)
+    );
     assert!(
         !ndisc("2001:db8:1:200::5"),
-        "a /64 netifd does not report answered"
+        "a /64 netifd does not report answered\n{}",
+        observed(&mut d, &mut children)
     );
 
     std::fs::write(etc.join("network"), network("2001:db8:1:200::/56")).unwrap();
     let t0 = Instant::now();
-    ubus_call("network", "reload");
-    wait_status(&mut d, &["\"armed\": true", "2001:db8:1:200::/64"]);
+    let reloaded = ubus_call("network", "reload");
+    assert!(
+        reloaded.is_empty(),
+        "network reload: {reloaded}\n{}",
+        observed(&mut d, &mut children)
+    );
+    wait_status(
+        &mut d,
+        &mut children,
+        &["\"armed\": true", "2001:db8:1:200::/64"],
+    );
     let moved = t0.elapsed();
     println!("real netifd: network reload to the new range in status: {moved:?}");
-    assert!(ndisc("2001:db8:1:200::5"), "the new /64 not answered");
-    assert!(!ndisc("2001:db8:1:100::5"), "the old /64 still answered");
+    assert!(
+        ndisc("2001:db8:1:200::5"),
+        "the new /64 not answered\n{}",
+        observed(&mut d, &mut children)
+    );
+    assert!(
+        !ndisc("2001:db8:1:100::5"),
+        "the old /64 still answered\n{}",
+        observed(&mut d, &mut children)
+    );
     let moves: Vec<String> = d
         .log()
         .iter()
