@@ -531,13 +531,30 @@ fn lab_real_netifd_renumbering_moves_the_answers() {
             "\"armed\": true",
             "2001:db8:1:100::/64",
             "\"interface\": \"lan\"",
+            "\"host_devices\": [\n\t\t\t\t\t\t\"lan0\"",
         ],
     );
+    // One host on lan0 in the old /64 and one in the new (netifd has lan0 up by now):
+    // netifd's ranges answer only known hosts by default.
+    let a = &pair.a;
+    pair.run(&[
+        format!(
+            "ip -n {a} neigh add 2001:db8:1:100::5 lladdr 02:00:00:00:01:05 dev lan0 nud permanent"
+        ),
+        format!(
+            "ip -n {a} neigh add 2001:db8:1:200::5 lladdr 02:00:00:00:02:05 dev lan0 nud permanent"
+        ),
+    ]);
     pair.wait_link_local();
     let ndisc = |target: &str| pair.ndisc_answered(target, 3, 300);
     assert!(
         ndisc("2001:db8:1:100::5"),
-        "lan's /64 not answered\n{}",
+        "lan's host not answered\n{}",
+        observed(&mut d, &mut children)
+    );
+    assert!(
+        !ndisc("2001:db8:1:100::6"),
+        "an address of lan's /64 without a host answered\n{}",
         observed(&mut d, &mut children)
     );
     assert!(
@@ -579,7 +596,10 @@ fn lab_real_netifd_renumbering_moves_the_answers() {
         .collect();
     println!("{moves:#?}");
     assert!(
-        moves.last().unwrap().ends_with("2001:db8:1:200::/64"),
+        moves
+            .last()
+            .unwrap()
+            .ends_with("2001:db8:1:200::/64 hosts on lan0"),
         "{moves:#?}"
     );
 }
