@@ -286,11 +286,50 @@ fn an_unanswered_dump_is_retried_with_backoff() {
     assert_eq!(warned, 1, "{:#?}", d.log());
 }
 
+/// wan0's MAC in the daemon's namespace.
+fn wan0_mac(pair: &NetnsPair) -> String {
+    let out = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &pair.a,
+            "cat",
+            "/sys/class/net/wan0/address",
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Whether the upstream side's neighbour table has `addr` on up0 with `mac`.
+fn router_knows(pair: &NetnsPair, addr: &str, mac: &str) -> bool {
+    let out = Command::new("ip")
+        .args(["-n", &pair.b, "-6", "neigh", "show", addr, "dev", "up0"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).contains(mac)
+}
+
+/// How long until the upstream side knows `addr` with `mac` (polled every 10 ms, at most
+/// 2 s).
+fn time_to_learn(pair: &NetnsPair, addr: &str, mac: &str) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(2) {
+        if router_knows(pair, addr, mac) {
+            return Some(start.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    None
+}
+
 /// The daemon armed on wan0 in one namespace with `prefix_from 'lan'`; the upstream
 /// router's side (up0) in the other solicits with ndisc6. lan0 (lan's l3_device in the
 /// dump) holds neighbour entries for ::5 in the old and the new /64, and none for ::6:
 /// under the default `known` policy only the hosts are answered. After one renumbering
-/// the new /64's host is answered and the old one's no longer.
+/// the new /64's host is answered and the old one's no longer. With `announce`, the
+/// upstream side (the default router) learned the old /64's host at start and learns the
+/// new one's on the renumbering, before anyone solicits it.
 #[test]
 #[ignore = "needs root and network namespaces; run by scripts/test.sh"]
 fn lab_answers_move_with_one_renumbering() {
@@ -308,9 +347,15 @@ fn lab_answers_move_with_one_renumbering() {
         format!(
             "ip -n {a} neigh add 2001:db8:1:200::5 lladdr 02:00:00:00:02:05 dev lan0 nud permanent"
         ),
+        // The upstream side is the default router, to which announcements send an NS.
+        format!("ip -n {} addr add fe80::1/64 dev up0", pair.b),
+        format!("ip -n {a} -6 route add default via fe80::1 dev wan0"),
     ]);
     let dir = ConfigDir::new("netifd-lab");
-    dir.write("config uplink 'wan'\n\toption device 'wan0'\n\tlist prefix_from 'lan'\n");
+    dir.write(
+        "config uplink 'wan'\n\toption device 'wan0'\n\tlist prefix_from 'lan'\n\
+         \toption announce '1'\n",
+    );
     let listener = UnixListener::bind(dir.ubus_socket()).unwrap();
     let mut in_a = Command::new("ip");
     in_a.args(["netns", "exec", &pair.a, env!("CARGO_BIN_EXE_ndpresponder")]);
@@ -339,6 +384,15 @@ fn lab_answers_move_with_one_renumbering() {
         "a /64 netifd does not report answered"
     );
 
+    // Announced at start: the router learned the host of the old /64 with our MAC.
+    let mac = wan0_mac(&pair);
+    assert!(
+        time_to_learn(&pair, "2001:db8:1:100::5", &mac).is_some(),
+        "the host of lan's /64 was not announced at start: {:#?}",
+        d.log()
+    );
+    assert!(!router_knows(&pair, "2001:db8:1:200::5", &mac));
+
     let t0 = Instant::now();
     renumber(&mut s, &new);
     // The status call is handled after the dump replies, in the order they were sent.
@@ -347,6 +401,14 @@ fn lab_answers_move_with_one_renumbering() {
     assert!(json.contains("2001:db8:1:200::/64"), "{json}");
     println!("notification to new ranges in force: {moved:?}");
     assert!(moved < Duration::from_millis(100), "{moved:?}");
+    // The ranges changed: the host now in range is announced, before anyone solicits it.
+    let learned = time_to_learn(&pair, "2001:db8:1:200::5", &mac);
+    println!("renumbering to the router knowing the new /64's host: {learned:?}");
+    assert!(
+        learned.is_some(),
+        "the host of the new /64 was not announced: {:#?}",
+        d.log()
+    );
     assert!(ndisc("2001:db8:1:200::5"), "the new /64 not answered");
     assert!(!ndisc("2001:db8:1:100::5"), "the old /64 still answered");
     let json = status(&mut s, 3);
