@@ -70,7 +70,7 @@ fn recorded_object_id(register: &str) -> u32 {
         .expect("no OBJID in the ADD_OBJECT reply")
 }
 
-fn drain_events(client: &mut ObjectClient) -> Vec<Event> {
+fn drain_events<H>(client: &mut ObjectClient<H>) -> Vec<Event<H>> {
     std::iter::from_fn(|| client.next_event().unwrap()).collect()
 }
 
@@ -823,6 +823,65 @@ fn watch_ignores_what_is_not_its_own() {
     assert!(client.outgoing().is_empty());
     // Before the subscription, a notification does not make a call.
     assert_eq!(client.watch().unwrap().target(), None);
+}
+
+/// Found by fuzzing (`netifd_watch`): a LOOKUP reply, or a `ubus.object.add` event, naming
+/// one of ubusd's own ids (below `UBUS_SYSTEM_OBJECT_MAX`) made the watch subscribe to
+/// ubusd's event object and call `dump` on it. Such an id is no publisher: the lookup
+/// finds nothing, the event is ignored, and a real publisher is still followed.
+#[test]
+fn fuzz_a_system_object_id_is_not_followed() {
+    use super::watch::{WatchEvent, OBJECT_ADD_EVENT};
+    let to_daemon: Vec<Vec<u8>> = fixtures::transcript(SESSION)
+        .into_iter()
+        .filter(|f| f.to == "ndpresponder")
+        .map(|f| f.bytes)
+        .collect();
+    // The anonymous object's id, from ubusd's DATA reply to its ADD_OBJECT (seq 2).
+    let own = Message::parse(&to_daemon[3])
+        .unwrap()
+        .parse_attrs()
+        .unwrap()
+        .u32(attr::OBJID)
+        .unwrap();
+    let event_object = 1;
+    // HELLO, both ADD_OBJECT replies: the watch then sent register (seq 3) and LOOKUP (4).
+    let mut client = watching_client_after(5);
+    let mut lookup = Vec::new();
+    let root = blob::begin_nested(&mut lookup, 0, false);
+    blob::put_string(&mut lookup, attr::OBJPATH, "network.interface");
+    blob::put_u32(&mut lookup, attr::OBJID, event_object);
+    blob::end_nested(&mut lookup, root);
+    let mut data = msg::build_status(4, 0, 0, 0)[..msg::MSGHDR_LEN].to_vec();
+    data[1] = MsgType::Data as u8;
+    data.extend_from_slice(&lookup);
+    client.receive(&data);
+    client.receive(&msg::build_status(4, 0, 0, 0));
+    assert_eq!(
+        drain_events(&mut client),
+        [Event::Watch(WatchEvent::Absent)]
+    );
+    assert_eq!(client.outgoing(), []);
+
+    let mut added = BlobmsgBuilder::new();
+    added.put_u32("id", event_object);
+    added.put_string("path", "network.interface");
+    client.receive(&msg::build_invoke(1, own, OBJECT_ADD_EVENT, &added.finish()).unwrap());
+    assert_eq!(drain_events(&mut client), []);
+    assert_eq!(client.outgoing(), []);
+    assert_eq!(client.watch().unwrap().target(), None);
+
+    // The recorded event for the real netifd is followed: SUBSCRIBE, then the dump.
+    client.receive(&to_daemon[7]);
+    assert_eq!(drain_events(&mut client), []);
+    assert!(client.watch().unwrap().target().is_some());
+    let mut frames = msg::FrameReassembler::new();
+    frames.push(client.outgoing());
+    let mut kinds = Vec::new();
+    while let Some(f) = frames.next_frame().unwrap() {
+        kinds.push(f[1]);
+    }
+    assert_eq!(kinds, [MsgType::Subscribe as u8, MsgType::Invoke as u8]);
 }
 
 /// ubusd refusing the event registration and the subscription (ACLs): each is reported
