@@ -8,6 +8,10 @@ Sources, so the fuzzer starts from real inputs instead of rediscovering the form
   uci, config                  tests/fixtures/uci/corpus and files/etc/config/ndpresponder
   ubus_object                  the ubusd -> server streams of tests/fixtures/ubus
   ubus_blobmsg                 the DATA and SIGNATURE payloads of those frames
+  netifd_dump                  the DATA payloads of the netifd recordings (30-35 in
+                               tests/fixtures/ubus), among them the `dump` replies
+  netifd_watch                 per client of those recordings, what ubusd sent it, after a
+                               retry-mask byte (0, and 0x55 for ndpresponder's own sessions)
   rtnl                         a live RTM_GETLINK/RTM_GETADDR dump of this host when the
                                kernel allows it, plus hand-built messages
 """
@@ -72,6 +76,14 @@ def blobmsg_payloads(frame):
     return [p for attr_id, _, p in blob_attrs(root[0][2]) if attr_id in (6, 7) and p]
 
 
+def data_payload(frame):
+    """The DATA attribute (7) of a ubus frame, or None."""
+    root = list(blob_attrs(frame[8:]))
+    if not root:
+        return None
+    return next((p for attr_id, _, p in blob_attrs(root[0][2]) if attr_id == 7 and p), None)
+
+
 def nlmsg(kind, body, flags=0, seq=1):
     """A netlink message in this host's byte order, as the kernel sends it."""
     return struct.pack("=IHHII", 16 + len(body), kind, flags, seq, 0) + body + b"\0" * (-len(body) % 4)
@@ -129,7 +141,7 @@ def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     out = Path(sys.argv[1])
-    corpora = {t: {} for t in ["wire_ns", "wire_na", "responder", "uci", "config", "ubus_object", "ubus_blobmsg", "rtnl"]}
+    corpora = {t: {} for t in ["wire_ns", "wire_na", "responder", "uci", "config", "ubus_object", "ubus_blobmsg", "netifd_dump", "netifd_watch", "rtnl"]}
 
     for name, frame in wire_frames().items():
         for target in ("wire_ns", "wire_na", "responder"):
@@ -147,6 +159,21 @@ def main():
         for n, (_, _, frame) in enumerate(frames):
             for m, payload in enumerate(blobmsg_payloads(frame)):
                 corpora["ubus_blobmsg"][f"{name}-{n}-{m}"] = payload
+
+        if not name[:2].isdigit() or not 30 <= int(name[:2]) <= 35:
+            continue
+        # netifd's recordings: 30-33 libubus clients, 34-35 ndpresponder itself, whose
+        # sequence numbers the watch's match, so these reach its subscribed state at once.
+        for n, (_, _, frame) in enumerate(frames):
+            data = data_payload(frame)
+            # ubusd forwards each reply unchanged, so most come twice.
+            if data and data not in corpora["netifd_dump"].values():
+                corpora["netifd_dump"][f"{name}-{n}"] = data
+        for client in sorted({dst for src, dst, _ in frames if src == "ubusd"}):
+            stream = b"".join(f for src, dst, f in frames if (src, dst) == ("ubusd", client))
+            corpora["netifd_watch"][f"{name}-{client}"] = b"\0" + stream
+            if client == "ndpresponder":
+                corpora["netifd_watch"][f"{name}-{client}-retries"] = b"\x55" + stream
 
     corpora["rtnl"].update(hand_built_rtnl())
     corpora["rtnl"].update(live_rtnl())

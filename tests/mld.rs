@@ -60,15 +60,9 @@ fn make_snooping(lab: &Lab) -> bool {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let out = hv(
+    let out = set_bridge(
         lab,
         &[
-            "ip",
-            "link",
-            "set",
-            "br0",
-            "type",
-            "bridge",
             "mcast_mld_version",
             "2",
             "mcast_startup_query_interval",
@@ -82,21 +76,7 @@ fn make_snooping(lab: &Lab) -> bool {
         ],
     );
     assert!(out.status.success(), "{out:?}");
-    let out = hv(
-        lab,
-        &[
-            "ip",
-            "link",
-            "set",
-            "br0",
-            "type",
-            "bridge",
-            "mcast_snooping",
-            "1",
-            "mcast_querier",
-            "1",
-        ],
-    );
+    let out = set_bridge(lab, &["mcast_snooping", "1", "mcast_querier", "1"]);
     if !out.status.success() {
         println!(
             "SKIPPED: this kernel has no bridge multicast snooping: {}",
@@ -125,6 +105,13 @@ fn make_snooping(lab: &Lab) -> bool {
         mdb(lab)
     );
     true
+}
+
+/// `ip link set br0 type bridge OPTIONS...` on the hypervisor.
+fn set_bridge(lab: &Lab, options: &[&str]) -> std::process::Output {
+    let mut args = vec!["ip", "link", "set", "br0", "type", "bridge"];
+    args.extend_from_slice(options);
+    hv(lab, &args)
 }
 
 fn mdb(lab: &Lab) -> String {

@@ -1,5 +1,8 @@
-//! Helpers shared by the frame targets.
+//! Helpers shared by the targets: the frame targets' checksum repair, and the checks of a
+//! parsed netifd dump (`netifd_dump`, and `netifd_watch` on each reply it gets).
 
+use ndpresponder::state::netifd::{parse_dump, NetifdPrefixes, MAX_RANGES_PER_INTERFACE};
+use ndpresponder::ubus::BlobmsgBuilder;
 use ndpresponder::wire::{ethernet, icmpv6, ipv6};
 use std::net::Ipv6Addr;
 
@@ -50,4 +53,60 @@ fn addr_at(frame: &[u8], at: usize) -> Ipv6Addr {
     let mut octets = [0; 16];
     octets.copy_from_slice(&frame[at..at + 16]);
     Ipv6Addr::from(octets)
+}
+
+/// The interfaces a `prefix_from` rule names in the targets that parse netifd's dump.
+pub const WANTED: [&str; 3] = ["lan", "wan", "wan6"];
+
+/// `parse_dump(data, wanted)` and its invariants: only wanted interfaces, each at most once;
+/// at most [`MAX_RANGES_PER_INTERFACE`] prefixes each, none twice, every one with its host
+/// bits cleared; and the result, written back as a dump, parses to itself with nothing
+/// skipped (what was kept is exactly what a well-formed dump of it says).
+pub fn check_dump(data: &[u8], wanted: &[&str]) -> Result<NetifdPrefixes, String> {
+    let parsed = parse_dump(data, wanted)?;
+    let mut seen: Vec<&str> = Vec::new();
+    for (name, nets) in &parsed.interfaces {
+        assert!(wanted.contains(&name.as_str()), "{name} was not asked for");
+        assert!(!seen.contains(&name.as_str()), "{name} twice");
+        seen.push(name);
+        assert!(
+            nets.len() <= MAX_RANGES_PER_INTERFACE,
+            "{name}: {} prefixes",
+            nets.len()
+        );
+        for (i, net) in nets.iter().enumerate() {
+            assert_eq!(*net, net.trunc(), "{name}: host bits set in {net}");
+            assert!(!nets[..i].contains(net), "{name}: {net} twice");
+        }
+        assert_eq!(parsed.of(name), &nets[..]);
+    }
+    let again = parse_dump(&dump_of(&parsed), wanted).expect("a rebuilt dump parses");
+    assert_eq!(
+        again.interfaces, parsed.interfaces,
+        "the rebuilt dump differs"
+    );
+    assert_eq!(again.skipped, 0);
+    Ok(parsed)
+}
+
+/// `parsed` as netifd would send it: `{"interface": [{"interface": name, "ipv6-prefix":
+/// [{"address", "mask"}, ...]}, ...]}`.
+fn dump_of(parsed: &NetifdPrefixes) -> Vec<u8> {
+    let mut b = BlobmsgBuilder::new();
+    let list = b.open_array("interface");
+    for (name, nets) in &parsed.interfaces {
+        let iface = b.open_table("");
+        b.put_string("interface", name);
+        let prefixes = b.open_array("ipv6-prefix");
+        for net in nets {
+            let entry = b.open_table("");
+            b.put_string("address", &net.addr().to_string());
+            b.put_u32("mask", u32::from(net.prefix_len()));
+            b.close(entry);
+        }
+        b.close(prefixes);
+        b.close(iface);
+    }
+    b.close(list);
+    b.finish()
 }

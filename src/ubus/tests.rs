@@ -13,19 +13,20 @@ use super::msg::{self, attr, Message, MsgType};
 use super::object::{Call, Event, Method, ObjectClient, Status};
 use super::UbusError;
 
-/// The object of the recorded test server: `status` and `reload`, no arguments.
-static NDP_METHODS: [Method; 2] = [
-    Method {
-        name: "status",
-        args: &[],
-        handler: (),
-    },
-    Method {
-        name: "reload",
-        args: &[],
-        handler: (),
-    },
-];
+/// The methods of the recorded test server, neither with arguments.
+const STATUS: Method = Method {
+    name: "status",
+    args: &[],
+    handler: (),
+};
+const RELOAD: Method = Method {
+    name: "reload",
+    args: &[],
+    handler: (),
+};
+
+/// The object of the recorded test server.
+static NDP_METHODS: [Method; 2] = [STATUS, RELOAD];
 
 /// ubus's `examples/server.c` object "test" (see 20-example-server-register.txt).
 static EXAMPLE_METHODS: [Method; 3] = [
@@ -69,7 +70,7 @@ fn recorded_object_id(register: &str) -> u32 {
         .expect("no OBJID in the ADD_OBJECT reply")
 }
 
-fn drain_events(client: &mut ObjectClient) -> Vec<Event> {
+fn drain_events<H>(client: &mut ObjectClient<H>) -> Vec<Event<H>> {
     std::iter::from_fn(|| client.next_event().unwrap()).collect()
 }
 
@@ -136,13 +137,20 @@ fn status_reply_matches_recording() {
     let recorded = from_ubusd("04-call-status.txt");
     let invoke = Message::parse(&recorded[0]).unwrap().header;
     assert_eq!((call.seq, call.peer), (invoke.seq, invoke.peer));
+    assert!(!call.no_reply);
+    answer_as_recorded_status(&mut client, &call);
+}
+
+/// Checks that `call` is `status` without arguments, answers it with the recorded reply
+/// and checks that the client sent exactly what the recorded server did (04-call-status.txt).
+fn answer_as_recorded_status(client: &mut ObjectClient, call: &Call) {
     assert_eq!(
-        (call.method.name, call.args.as_slice(), call.no_reply),
-        ("status", &[][..], false)
+        (call.method.name, call.args.as_slice()),
+        ("status", &[][..])
     );
-    client.reply(&call, Ok(Some(recorded_status_reply(0))));
+    client.reply(call, Ok(Some(recorded_status_reply(0))));
     assert_eq!(
-        take_outgoing(&mut client),
+        take_outgoing(client),
         to_ubusd("04-call-status.txt").concat()
     );
 }
@@ -187,16 +195,8 @@ fn unknown_argument_is_ignored_like_libubus_server() {
 
 /// The daemon's object: `status`, `reload`, and `explain` with two string arguments.
 static EXPLAIN_METHODS: [Method; 3] = [
-    Method {
-        name: "status",
-        args: &[],
-        handler: (),
-    },
-    Method {
-        name: "reload",
-        args: &[],
-        handler: (),
-    },
+    STATUS,
+    RELOAD,
     Method {
         name: "explain",
         args: &[
@@ -258,16 +258,8 @@ fn session_and_unknown_fields_are_ignored_for_status() {
         extra(&mut args);
         client.receive(&invoke_with("status", &args.finish()));
         let call = single_call(drain_events(&mut client));
-        assert_eq!(
-            (call.method.name, call.args.as_slice()),
-            ("status", &[][..])
-        );
         // Answered exactly as the recorded status call without arguments.
-        client.reply(&call, Ok(Some(recorded_status_reply(0))));
-        assert_eq!(
-            take_outgoing(&mut client),
-            to_ubusd("04-call-status.txt").concat()
-        );
+        answer_as_recorded_status(&mut client, &call);
     }
 }
 
@@ -748,14 +740,36 @@ fn client_requests_match_libubus_byte_for_byte() {
     );
 }
 
+/// The daemon's own session following netifd on the real ubusd.
+const SESSION: &str = "34-ndpresponder-follows-netifd.txt";
+
+/// The daemon's object with its watch on netifd, as `daemon::bus` makes them.
+fn watching_client() -> ObjectClient<crate::daemon::bus::Handler> {
+    ObjectClient::new("ndpresponder", &crate::daemon::bus::METHODS)
+        .with_watch(super::watch::Watcher::new("network.interface", "dump"))
+}
+
+/// [`watching_client`] fed the first `n` frames ubusd sent it in [`SESSION`], its events
+/// and what it sent dropped.
+fn watching_client_after(n: usize) -> ObjectClient<crate::daemon::bus::Handler> {
+    let mut client = watching_client();
+    let frames = fixtures::transcript(SESSION);
+    for f in frames.iter().filter(|f| f.to == "ndpresponder").take(n) {
+        client.receive(&f.bytes);
+        while client.next_event().unwrap().is_some() {}
+    }
+    let sent = client.outgoing().len();
+    client.consume_outgoing(sent);
+    client
+}
+
 /// The daemon's own session on the real ubusd, replayed: every frame it sent then, it
 /// sends now, byte for byte and in the same order, and it reports what happened.
 #[test]
 fn watch_replays_the_recorded_session() {
-    use super::watch::{WatchEvent, Watcher};
-    let frames = fixtures::transcript("34-ndpresponder-follows-netifd.txt");
-    let mut client = ObjectClient::new("ndpresponder", &crate::daemon::bus::METHODS)
-        .with_watch(Watcher::new("network.interface", "dump"));
+    use super::watch::WatchEvent;
+    let frames = fixtures::transcript(SESSION);
+    let mut client = watching_client();
     let mut sent = Vec::new();
     let mut events = Vec::new();
     for f in frames.iter().filter(|f| f.to == "ndpresponder") {
@@ -801,16 +815,7 @@ fn watch_replays_the_recorded_session() {
 /// A notification for an object that went away, or a stale reply, changes nothing.
 #[test]
 fn watch_ignores_what_is_not_its_own() {
-    use super::watch::Watcher;
-    let frames = fixtures::transcript("34-ndpresponder-follows-netifd.txt");
-    let mut client = ObjectClient::new("ndpresponder", &crate::daemon::bus::METHODS)
-        .with_watch(Watcher::new("network.interface", "dump"));
-    for f in frames.iter().filter(|f| f.to == "ndpresponder").take(7) {
-        client.receive(&f.bytes);
-        while client.next_event().unwrap().is_some() {}
-    }
-    let n = client.outgoing().len();
-    client.consume_outgoing(n);
+    let mut client = watching_client_after(7);
     // A DATA and STATUS for a seq nobody asked for.
     client.receive(&msg::build_data(99, 0, 5, &[]).unwrap());
     client.receive(&msg::build_status(99, 0, 0, 5));
@@ -820,19 +825,72 @@ fn watch_ignores_what_is_not_its_own() {
     assert_eq!(client.watch().unwrap().target(), None);
 }
 
+/// Found by fuzzing (`netifd_watch`): a LOOKUP reply, or a `ubus.object.add` event, naming
+/// one of ubusd's own ids (below `UBUS_SYSTEM_OBJECT_MAX`) made the watch subscribe to
+/// ubusd's event object and call `dump` on it. Such an id is no publisher: the lookup
+/// finds nothing, the event is ignored, and a real publisher is still followed.
+#[test]
+fn fuzz_a_system_object_id_is_not_followed() {
+    use super::watch::{WatchEvent, OBJECT_ADD_EVENT};
+    let to_daemon: Vec<Vec<u8>> = fixtures::transcript(SESSION)
+        .into_iter()
+        .filter(|f| f.to == "ndpresponder")
+        .map(|f| f.bytes)
+        .collect();
+    // The anonymous object's id, from ubusd's DATA reply to its ADD_OBJECT (seq 2).
+    let own = Message::parse(&to_daemon[3])
+        .unwrap()
+        .parse_attrs()
+        .unwrap()
+        .u32(attr::OBJID)
+        .unwrap();
+    let event_object = 1;
+    // HELLO, both ADD_OBJECT replies: the watch then sent register (seq 3) and LOOKUP (4).
+    let mut client = watching_client_after(5);
+    let mut lookup = Vec::new();
+    let root = blob::begin_nested(&mut lookup, 0, false);
+    blob::put_string(&mut lookup, attr::OBJPATH, "network.interface");
+    blob::put_u32(&mut lookup, attr::OBJID, event_object);
+    blob::end_nested(&mut lookup, root);
+    let mut data = msg::build_status(4, 0, 0, 0)[..msg::MSGHDR_LEN].to_vec();
+    data[1] = MsgType::Data as u8;
+    data.extend_from_slice(&lookup);
+    client.receive(&data);
+    client.receive(&msg::build_status(4, 0, 0, 0));
+    assert_eq!(
+        drain_events(&mut client),
+        [Event::Watch(WatchEvent::Absent)]
+    );
+    assert_eq!(client.outgoing(), []);
+
+    let mut added = BlobmsgBuilder::new();
+    added.put_u32("id", event_object);
+    added.put_string("path", "network.interface");
+    client.receive(&msg::build_invoke(1, own, OBJECT_ADD_EVENT, &added.finish()).unwrap());
+    assert_eq!(drain_events(&mut client), []);
+    assert_eq!(client.outgoing(), []);
+    assert_eq!(client.watch().unwrap().target(), None);
+
+    // The recorded event for the real netifd is followed: SUBSCRIBE, then the dump.
+    client.receive(&to_daemon[7]);
+    assert_eq!(drain_events(&mut client), []);
+    assert!(client.watch().unwrap().target().is_some());
+    let mut frames = msg::FrameReassembler::new();
+    frames.push(client.outgoing());
+    let mut kinds = Vec::new();
+    while let Some(f) = frames.next_frame().unwrap() {
+        kinds.push(f[1]);
+    }
+    assert_eq!(kinds, [MsgType::Subscribe as u8, MsgType::Invoke as u8]);
+}
+
 /// ubusd refusing the event registration and the subscription (ACLs): each is reported
 /// once, and the dump still goes out and is answered.
 #[test]
 fn watch_reports_refusals() {
-    use super::watch::{WatchEvent, Watcher};
-    let frames = fixtures::transcript("34-ndpresponder-follows-netifd.txt");
-    let mut client = ObjectClient::new("ndpresponder", &crate::daemon::bus::METHODS)
-        .with_watch(Watcher::new("network.interface", "dump"));
-    // HELLO, both ADD_OBJECT replies: the watch then sends register (seq 3) and LOOKUP (4).
-    for f in frames.iter().filter(|f| f.to == "ndpresponder").take(5) {
-        client.receive(&f.bytes);
-        while client.next_event().unwrap().is_some() {}
-    }
+    use super::watch::WatchEvent;
+    // HELLO, both ADD_OBJECT replies: the watch then sent register (seq 3) and LOOKUP (4).
+    let mut client = watching_client_after(5);
     let mut events = Vec::new();
     let target = 0x0abc_def0;
     let permission_denied = 6;
@@ -869,7 +927,7 @@ fn watch_reports_refusals() {
             Event::Watch(WatchEvent::Reply(dump)),
         ]
     );
-    // SUBSCRIBE and the dump INVOKE went out after the LOOKUP answer.
+    // SUBSCRIBE and the dump INVOKE went out after the LOOKUP answer, and nothing else.
     let sent = client.outgoing();
     let mut r = msg::FrameReassembler::new();
     r.push(sent);
@@ -877,8 +935,5 @@ fn watch_reports_refusals() {
     while let Some(f) = r.next_frame().unwrap() {
         kinds.push(f[1]);
     }
-    assert!(
-        kinds.ends_with(&[MsgType::Subscribe as u8, MsgType::Invoke as u8]),
-        "{kinds:?}"
-    );
+    assert_eq!(kinds, [MsgType::Subscribe as u8, MsgType::Invoke as u8]);
 }

@@ -19,6 +19,9 @@ use super::msg::{self, attr, MsgAttrs, MsgHeader, MsgType};
 
 /// `UBUS_SYSTEM_OBJECT_EVENT`: ubusd's own object that takes event registrations.
 const SYSTEM_OBJECT_EVENT: u32 = 1;
+/// `UBUS_SYSTEM_OBJECT_MAX`: ids below it are ubusd's own objects; it never gives one to a
+/// client's object (`ubus_alloc_id` draws again).
+const SYSTEM_OBJECT_MAX: u32 = 1024;
 /// The event ubusd sends when an object with a path is added (`ubusd_send_obj_event`).
 pub const OBJECT_ADD_EVENT: &str = "ubus.object.add";
 /// `UBUS_STATUS_NOT_FOUND`: LOOKUP of a path nobody publishes.
@@ -190,7 +193,7 @@ impl Watcher {
                     if s == seq {
                         self.target = Target::LookingUp {
                             seq: s,
-                            id: attrs.u32(attr::OBJID),
+                            id: publisher(attrs.u32(attr::OBJID)),
                         };
                         return Ok(Some(None));
                     }
@@ -325,7 +328,16 @@ impl Watcher {
 fn added_id(data: &[u8], path: &str) -> Option<u32> {
     let list = BlobmsgList::new(data);
     match (list.get("path").ok()??, list.get("id").ok()??) {
-        (BlobmsgValue::String(p), BlobmsgValue::Int32(id)) if p == path => Some(id as u32),
+        (BlobmsgValue::String(p), BlobmsgValue::Int32(id)) if p == path => {
+            publisher(Some(id as u32))
+        }
         _ => None,
     }
+}
+
+/// `id` if a client's object can have it. One of ubusd's own ids is no publisher: following
+/// it would subscribe to ubusd's event object and call `method` on it; the lookup then
+/// counts as finding nothing, and the event is ignored.
+fn publisher(id: Option<u32>) -> Option<u32> {
+    id.filter(|&id| id >= SYSTEM_OBJECT_MAX)
 }
