@@ -1,7 +1,9 @@
 //! Helpers shared by the targets: the frame targets' checksum repair, and the checks of a
 //! parsed netifd dump (`netifd_dump`, and `netifd_watch` on each reply it gets).
 
-use ndpresponder::state::netifd::{parse_dump, NetifdPrefixes, MAX_RANGES_PER_INTERFACE};
+use ndpresponder::state::netifd::{
+    parse_dump, NetifdPrefixes, MAX_DEVICES_PER_INTERFACE, MAX_RANGES_PER_INTERFACE,
+};
 use ndpresponder::ubus::BlobmsgBuilder;
 use ndpresponder::wire::{ethernet, icmpv6, ipv6};
 use std::net::Ipv6Addr;
@@ -60,12 +62,14 @@ pub const WANTED: [&str; 3] = ["lan", "wan", "wan6"];
 
 /// `parse_dump(data, wanted)` and its invariants: only wanted interfaces, each at most once;
 /// at most [`MAX_RANGES_PER_INTERFACE`] prefixes each, none twice, every one with its host
-/// bits cleared; and the result, written back as a dump, parses to itself with nothing
-/// skipped (what was kept is exactly what a well-formed dump of it says).
+/// bits cleared; at most [`MAX_DEVICES_PER_INTERFACE`] host devices, none empty or twice;
+/// and the prefixes, written back as a dump, parse to themselves with nothing skipped
+/// (what was kept is exactly what a well-formed dump of it says).
 pub fn check_dump(data: &[u8], wanted: &[&str]) -> Result<NetifdPrefixes, String> {
     let parsed = parse_dump(data, wanted)?;
     let mut seen: Vec<&str> = Vec::new();
-    for (name, nets) in &parsed.interfaces {
+    for iface in &parsed.interfaces {
+        let (name, nets, devices) = (&iface.name, &iface.prefixes, &iface.devices);
         assert!(wanted.contains(&name.as_str()), "{name} was not asked for");
         assert!(!seen.contains(&name.as_str()), "{name} twice");
         seen.push(name);
@@ -79,12 +83,25 @@ pub fn check_dump(data: &[u8], wanted: &[&str]) -> Result<NetifdPrefixes, String
             assert!(!nets[..i].contains(net), "{name}: {net} twice");
         }
         assert_eq!(parsed.of(name), &nets[..]);
+        assert!(
+            devices.len() <= MAX_DEVICES_PER_INTERFACE,
+            "{name}: {devices:?}"
+        );
+        for (i, d) in devices.iter().enumerate() {
+            assert!(!d.is_empty(), "{name}: an empty device name");
+            assert!(!devices[..i].contains(d), "{name}: {d} twice");
+        }
+        assert_eq!(parsed.devices_of(name), &devices[..]);
     }
     let again = parse_dump(&dump_of(&parsed), wanted).expect("a rebuilt dump parses");
-    assert_eq!(
-        again.interfaces, parsed.interfaces,
-        "the rebuilt dump differs"
-    );
+    for iface in &parsed.interfaces {
+        assert_eq!(
+            again.of(&iface.name),
+            &iface.prefixes[..],
+            "the rebuilt dump differs"
+        );
+    }
+    assert_eq!(again.interfaces.len(), parsed.interfaces.len());
     assert_eq!(again.skipped, 0);
     Ok(parsed)
 }
@@ -94,11 +111,11 @@ pub fn check_dump(data: &[u8], wanted: &[&str]) -> Result<NetifdPrefixes, String
 fn dump_of(parsed: &NetifdPrefixes) -> Vec<u8> {
     let mut b = BlobmsgBuilder::new();
     let list = b.open_array("interface");
-    for (name, nets) in &parsed.interfaces {
+    for i in &parsed.interfaces {
         let iface = b.open_table("");
-        b.put_string("interface", name);
+        b.put_string("interface", &i.name);
         let prefixes = b.open_array("ipv6-prefix");
-        for net in nets {
+        for net in &i.prefixes {
             let entry = b.open_table("");
             b.put_string("address", &net.addr().to_string());
             b.put_u32("mask", u32::from(net.prefix_len()));
