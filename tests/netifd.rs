@@ -227,6 +227,24 @@ fn prefix_from_follows_a_renumbering_and_netifd_restarts() {
     assert_eq!(moves, 4, "100, 200, none, 100: {:#?}", d.log());
 }
 
+/// ubusd's ACL refusing the subscription: the dump still gives the ranges, and status and
+/// the log say that they will not follow netifd's changes.
+#[test]
+fn a_refused_subscription_is_reported_and_the_dump_still_used() {
+    let (mut d, listener) = start("netifd-refused");
+    let mut s = connect(&listener, Netifd::RefusesSubscribe(&recorded_dump()));
+    let json = status(&mut s, 10);
+    assert!(json.contains("2001:db8:1:100::/64"), "{json}");
+    assert!(json.contains("\"state\": \"subscribe refused\""), "{json}");
+    let line = "subscribe refused with ubus status 6; prefix_from ranges are read once";
+    // The log line was written before the status answer; its reader thread may lag.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while d.count(line) == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(d.count(line), 1, "{:#?}", d.log());
+}
+
 #[test]
 fn netifd_absent_at_start_is_logged_once_and_found_when_it_appears() {
     let (mut d, listener) = start("netifd-absent");

@@ -394,7 +394,11 @@ impl State {
                 log_info!("netifd: subscribed to network.interface (id {target:#010x})");
             }
             WatchEvent::Reply(data) => {
-                self.netifd.state = "subscribed";
+                // A dump answered without a subscription still gives the ranges, but they
+                // do not follow netifd's changes: status keeps saying so.
+                if self.netifd.state != "subscribe refused" {
+                    self.netifd.state = "subscribed";
+                }
                 self.netifd.dumps += 1;
                 self.netifd.updated_ns = Some(monotonic_ns());
                 self.netifd.last_dump = Some(data.clone());
@@ -416,7 +420,15 @@ impl State {
                 self.reparse_netifd();
             }
             WatchEvent::Refused { what, status } => {
-                let line = format!("netifd: {what} refused with ubus status {status}");
+                let mut line = format!("netifd: {what} refused with ubus status {status}");
+                if *what == "subscribe" {
+                    self.netifd.state = "subscribe refused";
+                    line.push_str(
+                        "; prefix_from ranges are read once and do not follow netifd's \
+                         changes until a subscription succeeds (ubusd's ACL must allow \
+                         subscribe to network.interface)",
+                    );
+                }
                 if self.netifd.error.as_deref() != Some(line.as_str()) {
                     log_warn!("{line}");
                     self.netifd.error = Some(line);

@@ -884,6 +884,43 @@ fn fuzz_a_system_object_id_is_not_followed() {
     assert_eq!(kinds, [MsgType::Subscribe as u8, MsgType::Invoke as u8]);
 }
 
+/// A `ubus.object.add` event that does not come from ubusd (peer 0) but from another
+/// client is ignored: it could otherwise move the watch to an object of its choosing.
+#[test]
+fn an_object_add_event_from_another_client_is_ignored() {
+    use super::watch::OBJECT_ADD_EVENT;
+    let to_daemon: Vec<Vec<u8>> = fixtures::transcript(SESSION)
+        .into_iter()
+        .filter(|f| f.to == "ndpresponder")
+        .map(|f| f.bytes)
+        .collect();
+    let own = Message::parse(&to_daemon[3])
+        .unwrap()
+        .parse_attrs()
+        .unwrap()
+        .u32(attr::OBJID)
+        .unwrap();
+    // HELLO, both ADD_OBJECT replies, and LOOKUP finding nothing: waiting for the event.
+    let mut client = watching_client_after(5);
+    client.receive(&msg::build_status(4, 0, 4, 0));
+    drain_events(&mut client);
+    let mut added = BlobmsgBuilder::new();
+    added.put_u32("id", 0x1234_5678);
+    added.put_string("path", "network.interface");
+    let mut event = msg::build_invoke(1, own, OBJECT_ADD_EVENT, &added.finish()).unwrap();
+    // The header's peer (bytes 4..8, big-endian): a client's id instead of ubusd's 0.
+    event[4..8].copy_from_slice(&0x0bad_cafe_u32.to_be_bytes());
+    client.receive(&event);
+    assert_eq!(drain_events(&mut client), []);
+    assert_eq!(client.outgoing(), []);
+    assert_eq!(client.watch().unwrap().target(), None);
+    // The same event from ubusd is followed.
+    event[4..8].copy_from_slice(&0u32.to_be_bytes());
+    client.receive(&event);
+    assert_eq!(drain_events(&mut client), []);
+    assert_eq!(client.watch().unwrap().target(), Some(0x1234_5678));
+}
+
 /// ubusd refusing the event registration and the subscription (ACLs): each is reported
 /// once, and the dump still goes out and is answered.
 #[test]

@@ -172,8 +172,10 @@ impl Watcher {
             Some(MsgType::Invoke) if attrs.u32(attr::OBJID) == Some(own) => {
                 let method = attrs.str(attr::METHOD).unwrap_or_default();
                 let data = attrs.nested(attr::DATA).unwrap_or_default();
+                // Events come from ubusd itself (peer 0); another client could otherwise
+                // move the watch to an object of its choosing.
                 if method == OBJECT_ADD_EVENT {
-                    if let Some(id) = added_id(data, self.path) {
+                    if let Some(id) = added_id(data, self.path).filter(|_| hdr.peer == 0) {
                         self.subscribe(own, id, out);
                         self.call(out)?;
                     }

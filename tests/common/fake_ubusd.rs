@@ -240,6 +240,9 @@ pub enum Netifd<'a> {
     Answers(&'a [u8]),
     /// It is, and leaves the first dump unanswered.
     Silent,
+    /// It is, but ubusd's ACL refuses the SUBSCRIBE (UBUS_STATUS_PERMISSION_DENIED, as
+    /// real ubusd answers it); the dump is still answered with this DATA.
+    RefusesSubscribe(&'a [u8]),
 }
 
 /// [`handshake`], then the daemon's watch on netifd set up as `netifd` says.
@@ -351,24 +354,25 @@ fn serve_watch_setup(s: &mut Session, netifd: Netifd<'_>) {
         .write_all(&frame(DATA, lookup.seq, 0, &found))
         .unwrap();
     s.stream.write_all(&status_frame(lookup.seq, 0, 0)).unwrap();
-    serve_subscribe(s, id);
+    let refused = matches!(netifd, Netifd::RefusesSubscribe(_));
+    serve_subscribe(s, id, if refused { 6 } else { 0 });
     match netifd {
-        Netifd::Answers(dump) => serve_dump(s, dump),
+        Netifd::Answers(dump) | Netifd::RefusesSubscribe(dump) => serve_dump(s, dump),
         _ => {
             read_dump_call(s);
         }
     }
 }
 
-/// The daemon's SUBSCRIBE to netifd's object `id`.
-fn serve_subscribe(s: &mut Session, id: u32) {
+/// The daemon's SUBSCRIBE to netifd's object `id`, answered with status `code`.
+fn serve_subscribe(s: &mut Session, id: u32, code: u32) {
     let sub = read_frame(&mut s.stream);
     assert_eq!(sub.kind, SUBSCRIBE);
     assert_eq!(
         (sub.u32(ATTR_OBJID), sub.u32(ATTR_TARGET)),
         (Some(s.watch_id), Some(id))
     );
-    s.stream.write_all(&status_frame(sub.seq, 0, 0)).unwrap();
+    s.stream.write_all(&status_frame(sub.seq, 0, code)).unwrap();
     s.netifd_id = Some(id);
 }
 
@@ -438,7 +442,7 @@ pub fn netifd_back(s: &mut Session, dump: &[u8]) {
     attrs.extend(attr(ATTR_METHOD, &cstr("ubus.object.add")));
     attrs.extend(attr(ATTR_DATA, &data));
     s.stream.write_all(&frame(INVOKE, 1, 0, &attrs)).unwrap();
-    serve_subscribe(s, id);
+    serve_subscribe(s, id, 0);
     serve_dump(s, dump);
 }
 
