@@ -825,6 +825,23 @@ fn watch_ignores_what_is_not_its_own() {
     assert_eq!(client.watch().unwrap().target(), None);
 }
 
+/// What ubusd sent the daemon in [`SESSION`], frame by frame, and the id it gave the
+/// watch's anonymous object (its DATA reply to that ADD_OBJECT, seq 2).
+fn recorded_watch() -> (Vec<Vec<u8>>, u32) {
+    let to_daemon: Vec<Vec<u8>> = fixtures::transcript(SESSION)
+        .into_iter()
+        .filter(|f| f.to == "ndpresponder")
+        .map(|f| f.bytes)
+        .collect();
+    let own = Message::parse(&to_daemon[3])
+        .unwrap()
+        .parse_attrs()
+        .unwrap()
+        .u32(attr::OBJID)
+        .unwrap();
+    (to_daemon, own)
+}
+
 /// Found by fuzzing (`netifd_watch`): a LOOKUP reply, or a `ubus.object.add` event, naming
 /// one of ubusd's own ids (below `UBUS_SYSTEM_OBJECT_MAX`) made the watch subscribe to
 /// ubusd's event object and call `dump` on it. Such an id is no publisher: the lookup
@@ -832,18 +849,7 @@ fn watch_ignores_what_is_not_its_own() {
 #[test]
 fn fuzz_a_system_object_id_is_not_followed() {
     use super::watch::{WatchEvent, OBJECT_ADD_EVENT};
-    let to_daemon: Vec<Vec<u8>> = fixtures::transcript(SESSION)
-        .into_iter()
-        .filter(|f| f.to == "ndpresponder")
-        .map(|f| f.bytes)
-        .collect();
-    // The anonymous object's id, from ubusd's DATA reply to its ADD_OBJECT (seq 2).
-    let own = Message::parse(&to_daemon[3])
-        .unwrap()
-        .parse_attrs()
-        .unwrap()
-        .u32(attr::OBJID)
-        .unwrap();
+    let (to_daemon, own) = recorded_watch();
     let event_object = 1;
     // HELLO, both ADD_OBJECT replies: the watch then sent register (seq 3) and LOOKUP (4).
     let mut client = watching_client_after(5);
@@ -889,17 +895,7 @@ fn fuzz_a_system_object_id_is_not_followed() {
 #[test]
 fn an_object_add_event_from_another_client_is_ignored() {
     use super::watch::OBJECT_ADD_EVENT;
-    let to_daemon: Vec<Vec<u8>> = fixtures::transcript(SESSION)
-        .into_iter()
-        .filter(|f| f.to == "ndpresponder")
-        .map(|f| f.bytes)
-        .collect();
-    let own = Message::parse(&to_daemon[3])
-        .unwrap()
-        .parse_attrs()
-        .unwrap()
-        .u32(attr::OBJID)
-        .unwrap();
+    let (_, own) = recorded_watch();
     // HELLO, both ADD_OBJECT replies, and LOOKUP finding nothing: waiting for the event.
     let mut client = watching_client_after(5);
     client.receive(&msg::build_status(4, 0, 4, 0));
