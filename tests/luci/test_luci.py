@@ -583,7 +583,7 @@ def test_follow_status(driver, router):
 
     res = explain(NOBODY)
     check("explain: an address nobody has in the routed range, the daemon's reason and the range's origin",
-          res and "no neighbour entry on a downstream device" in res and f"{ROUTED} \u2014 route via {DOWNSTREAM}"
+          res and f"hosts 'known', and no neighbour entry on {DOWNSTREAM}" in res and f"{ROUTED} \u2014 route via {DOWNSTREAM}"
           in res and "wan (wan0)" in res, res)
     res = explain(OUT_OF_RANGE)
     check("explain: an address routed to the uplink", res and "route points at the uplink" in res, res)
