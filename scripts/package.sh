@@ -105,8 +105,21 @@ write_control() {
 	chmod 0755 "$control/postinst" "$control/prerm" "$control/postinst-pkg" "$control/postrm"
 }
 
+# pack_ipk WORK IPK: WORK/data and WORK/control as opkg's outer layers (debian-binary,
+# control.tar.gz, data.tar.gz, in that order) into IPK; removes WORK, prints IPK.
+pack_ipk() {
+	local work=$1 ipk=$2
+	(cd "$work/data" && tar_gz "$work/pkg/data.tar.gz" .)
+	(cd "$work/control" && tar_gz "$work/pkg/control.tar.gz" .)
+	echo 2.0 > "$work/pkg/debian-binary"
+	(cd "$work/pkg" && tar_gz "$work/out.ipk" ./debian-binary ./control.tar.gz ./data.tar.gz)
+	mv "$work/out.ipk" "$ipk"
+	rm -rf "$work"
+	echo "$ipk"
+}
+
 build_ipk() {
-	local arch=$1 binary="dist/$2/$PKG_NAME" work ipk
+	local arch=$1 binary="dist/$2/$PKG_NAME" work
 	if ! [ -f "$binary" ]; then
 		echo "missing $binary: run scripts/cross.sh first" >&2
 		return 1
@@ -115,21 +128,14 @@ build_ipk() {
 	mkdir "$work/data" "$work/control" "$work/pkg"
 	stage_data "$binary" "$work/data"
 	write_control "$arch" "$work/data" "$work/control"
-	(cd "$work/data" && tar_gz "$work/pkg/data.tar.gz" .)
-	(cd "$work/control" && tar_gz "$work/pkg/control.tar.gz" .)
-	echo 2.0 > "$work/pkg/debian-binary"
-	ipk="dist/ipk/${PKG_NAME}_${version}_${arch}.ipk"
-	(cd "$work/pkg" && tar_gz "$work/out.ipk" ./debian-binary ./control.tar.gz ./data.tar.gz)
-	mv "$work/out.ipk" "$ipk"
-	rm -rf "$work"
-	echo "$ipk"
+	pack_ipk "$work" "dist/ipk/${PKG_NAME}_${version}_${arch}.ipk"
 }
 
 # luci-app-ndpresponder as luci.mk packs it: htdocs/ under /www, root/ under /, all files
 # 0644 (nothing in it is executable), architecture "all". The translations stay in the
 # template; luci.mk would build them into separate luci-i18n-* packages.
 build_luci_ipk() {
-	local app=luci-app-ndpresponder work ipk installed_size
+	local app=luci-app-ndpresponder work installed_size
 	work=$(mktemp -d)
 	mkdir -p "$work/data/www" "$work/control" "$work/pkg"
 	cp -R "$app/htdocs/." "$work/data/www/"
@@ -164,14 +170,7 @@ build_luci_ipk() {
 	EOF
 	chmod 0644 "$work/control/control"
 	chmod 0755 "$work/control/postinst"
-	(cd "$work/data" && tar_gz "$work/pkg/data.tar.gz" .)
-	(cd "$work/control" && tar_gz "$work/pkg/control.tar.gz" .)
-	echo 2.0 > "$work/pkg/debian-binary"
-	ipk="dist/ipk/${app}_${version}_all.ipk"
-	(cd "$work/pkg" && tar_gz "$work/out.ipk" ./debian-binary ./control.tar.gz ./data.tar.gz)
-	mv "$work/out.ipk" "$ipk"
-	rm -rf "$work"
-	echo "$ipk"
+	pack_ipk "$work" "dist/ipk/${app}_${version}_all.ipk"
 }
 
 mkdir -p dist/ipk

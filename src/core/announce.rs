@@ -121,11 +121,12 @@ impl SweepTrigger {
 /// The kinds of hosts a sweep walks, in this order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Pass {
-    /// Neighbour entries on the downstream devices.
+    /// Neighbour entries on the host devices (the downstream devices and those netifd
+    /// names for the `prefix_from` prefixes).
     Neighbours,
     /// /128 routes through the downstream devices.
     HostRoutes,
-    /// The downstream devices' own addresses.
+    /// The host devices' own addresses.
     DeviceAddresses,
 }
 
@@ -133,11 +134,7 @@ impl Pass {
     const ALL: [Pass; 3] = [Pass::Neighbours, Pass::HostRoutes, Pass::DeviceAddresses];
 
     fn next(self) -> Option<Pass> {
-        match self {
-            Pass::Neighbours => Some(Pass::HostRoutes),
-            Pass::HostRoutes => Some(Pass::DeviceAddresses),
-            Pass::DeviceAddresses => None,
-        }
+        Pass::ALL.get(self as usize + 1).copied()
     }
 }
 

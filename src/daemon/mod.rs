@@ -23,7 +23,7 @@ use crate::sys::poll::{self, PollFd, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT
 use crate::sys::probe::ProbeSocket;
 use crate::sys::signal::{Signal, SignalFd};
 use crate::sys::time::monotonic_ns;
-use crate::ubus::WatchEvent;
+use crate::ubus::{watch, WatchEvent};
 use crate::{log, log_debug, log_error, log_info, log_notice, log_warn};
 use bus::Bus;
 use std::os::fd::AsRawFd;
@@ -87,6 +87,10 @@ pub struct State {
     /// A default route changed since the uplinks last looked at their router.
     default_route_changed: bool,
 }
+
+/// The netifd state after ubusd refused the subscription: the dump's ranges are used, but
+/// netifd's changes do not reach the daemon.
+const SUBSCRIBE_REFUSED: &str = "subscribe refused";
 
 /// What the daemon knows from netifd, for the `prefix_from` rules.
 #[derive(Default)]
@@ -396,7 +400,7 @@ impl State {
             WatchEvent::Reply(data) => {
                 // A dump answered without a subscription still gives the ranges, but they
                 // do not follow netifd's changes: status keeps saying so.
-                if self.netifd.state != "subscribe refused" {
+                if self.netifd.state != SUBSCRIBE_REFUSED {
                     self.netifd.state = "subscribed";
                 }
                 self.netifd.dumps += 1;
@@ -421,8 +425,8 @@ impl State {
             }
             WatchEvent::Refused { what, status } => {
                 let mut line = format!("netifd: {what} refused with ubus status {status}");
-                if *what == "subscribe" {
-                    self.netifd.state = "subscribe refused";
+                if *what == watch::SUBSCRIBE {
+                    self.netifd.state = SUBSCRIBE_REFUSED;
                     line.push_str(
                         "; prefix_from ranges are read once and do not follow netifd's \
                          changes until a subscription succeeds (ubusd's ACL must allow \
@@ -599,11 +603,7 @@ impl Daemon {
             // No timeout unless a ubus retry, a netifd dump or a sweep is pending: idle means
             // asleep.
             let retry = self.bus.as_ref().and_then(Bus::retry_at);
-            let wake = match (retry, self.state.sweep_due()) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            let timeout = match wake {
+            let timeout = match retry.into_iter().chain(self.state.sweep_due()).min() {
                 // Rounded up: waking before the retry is due would only loop back here.
                 Some(at) => at
                     .saturating_sub(monotonic_ns())

@@ -24,6 +24,9 @@ const SYSTEM_OBJECT_EVENT: u32 = 1;
 const SYSTEM_OBJECT_MAX: u32 = 1024;
 /// The event ubusd sends when an object with a path is added (`ubusd_send_obj_event`).
 pub const OBJECT_ADD_EVENT: &str = "ubus.object.add";
+
+/// What [`WatchEvent::Refused`] names when ubusd refused the SUBSCRIBE.
+pub const SUBSCRIBE: &str = "subscribe";
 /// `UBUS_STATUS_NOT_FOUND`: LOOKUP of a path nobody publishes.
 const STATUS_NOT_FOUND: u32 = 4;
 /// The first sequence number of the watch's requests; 1 is the named object's ADD_OBJECT.
@@ -256,7 +259,7 @@ impl Watcher {
                     Ok(Some(Some(WatchEvent::Subscribed { target })))
                 }
                 (0, _) => Ok(Some(None)),
-                _ => refused("subscribe"),
+                _ => refused(SUBSCRIBE),
             };
         }
         match self.call.take() {

@@ -20,9 +20,10 @@ function downstreams(section, section_id) {
 	return entries(section, section_id, 'downstream');
 }
 
-/* Whether the uplink has devices where hosts are looked for: downstream devices, or the
- * devices netifd assigned the prefix_from interfaces' prefixes to. */
-function hostDevices(section, section_id) {
+/* Whether the uplink follows what the router has: downstream devices (routed ranges, and
+ * their hosts) or prefix_from interfaces (netifd's prefixes, and the devices their hosts
+ * are on). Either is a source of ranges without a prefix, and a place to look for hosts. */
+function followsRouter(section, section_id) {
 	return downstreams(section, section_id).length > 0 ||
 		entries(section, section_id, 'prefix_from').length > 0;
 }
@@ -93,8 +94,7 @@ return view.extend({
 		rule(o, function(section_id) {
 			var v = this.formvalue(section_id);
 
-			if ((!v || !v.length) && !downstreams(this.section, section_id).length &&
-			    !entries(this.section, section_id, 'prefix_from').length)
+			if ((!v || !v.length) && !followsRouter(this.section, section_id))
 				return _('Give prefixes to answer for, downstream devices whose routes give them, or interfaces whose prefixes netifd reports.');
 		});
 
@@ -124,7 +124,7 @@ return view.extend({
 		rule(o, function(section_id) {
 			var v = this.formvalue(section_id);
 
-			if ((v == 'known' || v == 'probe') && !hostDevices(this.section, section_id))
+			if ((v == 'known' || v == 'probe') && !followsRouter(this.section, section_id))
 				return _('Hosts "known" and "probe" need at least one downstream device or interface with prefixes from netifd, whose neighbours count.');
 		});
 
@@ -133,7 +133,7 @@ return view.extend({
 		o.default = o.disabled;
 		o.modalonly = true;
 		rule(o, function(section_id) {
-			if (this.formvalue(section_id) == this.enabled && !hostDevices(this.section, section_id))
+			if (this.formvalue(section_id) == this.enabled && !followsRouter(this.section, section_id))
 				return _('Announcing needs at least one downstream device or interface with prefixes from netifd, whose hosts it announces.');
 		});
 
